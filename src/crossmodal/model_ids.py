@@ -1,0 +1,103 @@
+"""Model and Table I cell identifiers, and their parsing.
+
+Network ids (one trained network per id and fold):
+
+* ``axial-md{0|1}-pfn{0|1}-a{alpha}``: axial network with/without modality dropout (md), with/without
+  per-feature normalization (pfn), similarity weight alpha (``str(float(alpha))``, e.g. ``0.1``).
+* ``baseline-all``: one shared autoencoder trained on patches of all modalities mixed.
+* ``baseline-{modality}``: one shared autoencoder trained on that modality only.
+
+Cell ids (one row group of Table I): every axial id, ``baseline-all``, and ``baseline-single``,
+which aggregates the ``baseline-{modality}`` networks (pair (s, t) uses the network trained on s).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import product
+
+AXIAL_PATTERN = r"axial-md[01]-pfn[01]-a[0-9]+\.[0-9]+"
+_AXIAL_RE = re.compile(r"^axial-md(?P<md>[01])-pfn(?P<pfn>[01])-a(?P<alpha>[0-9]+\.[0-9]+)$")
+SINGLE_BASELINE_CELL = "baseline-single"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a network id means.
+
+    Attributes:
+        kind: ``"axial"`` or ``"baseline"``.
+        modality_dropout: axial only.
+        per_feature_norm: axial only.
+        alpha: weight of the similarity term (0 for baselines).
+        train_modalities: baselines only: modalities whose patches train the shared network
+            (``None`` for axial networks, which always see all modalities).
+    """
+
+    kind: str
+    modality_dropout: bool = False
+    per_feature_norm: bool = False
+    alpha: float = 0.0
+    train_modalities: tuple[str, ...] | None = None
+
+
+def format_alpha(alpha: float) -> str:
+    """Canonical text of alpha in ids: ``0 -> "0.0"``, ``0.1 -> "0.1"``."""
+    return str(float(alpha))
+
+
+def axial_model_id(modality_dropout: int, per_feature_norm: int, alpha: float) -> str:
+    return f"axial-md{int(modality_dropout)}-pfn{int(per_feature_norm)}-a{format_alpha(alpha)}"
+
+
+def axial_model_ids(grid: dict) -> list[str]:
+    """All axial ids of a ``grid`` config block, in Table I order (md, pfn, alpha)."""
+    return [
+        axial_model_id(md, pfn, a)
+        for md, pfn, a in product(
+            sorted(grid["modality_dropout"]), sorted(grid["per_feature_norm"]), grid["alpha"]
+        )
+    ]
+
+
+def network_ids(grid: dict, modalities: list[str]) -> list[str]:
+    """Every network to train for one dataset."""
+    return axial_model_ids(grid) + ["baseline-all"] + [f"baseline-{m}" for m in modalities]
+
+
+def cell_ids(grid: dict) -> list[str]:
+    """Every Table I cell group of one dataset."""
+    return axial_model_ids(grid) + ["baseline-all", SINGLE_BASELINE_CELL]
+
+
+def parse_model_id(model_id: str, modalities: list[str]) -> ModelSpec:
+    """Parse a network id.
+
+    Raises:
+        ValueError: the id is not a network id for these modalities.
+    """
+    match = _AXIAL_RE.match(model_id)
+    if match:
+        return ModelSpec(
+            kind="axial",
+            modality_dropout=match["md"] == "1",
+            per_feature_norm=match["pfn"] == "1",
+            alpha=float(match["alpha"]),
+        )
+    if model_id == "baseline-all":
+        return ModelSpec(kind="baseline", train_modalities=tuple(modalities))
+    if model_id.startswith("baseline-") and model_id[len("baseline-") :] in modalities:
+        return ModelSpec(kind="baseline", train_modalities=(model_id[len("baseline-") :],))
+    raise ValueError(
+        f"unknown model id {model_id!r}: expected axial-md{{0|1}}-pfn{{0|1}}-a{{alpha}}, "
+        f"baseline-all or baseline-{{modality}} with modality in {modalities}"
+    )
+
+
+def cell_networks(cell_id: str, modalities: list[str]) -> list[str]:
+    """Networks whose evaluations make up a Table I cell group."""
+    if cell_id == SINGLE_BASELINE_CELL:
+        return [f"baseline-{m}" for m in modalities]
+    parse_model_id(cell_id, modalities)
+    return [cell_id]

@@ -1,0 +1,92 @@
+# Helpers shared by the rule files: dataset lookups, target builders, input functions.
+import sys
+from pathlib import Path
+
+# The workflow imports the project library from the checkout even when it is not pip-installed.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from crossmodal.model_ids import (
+    AXIAL_PATTERN,
+    axial_model_id,
+    SINGLE_BASELINE_CELL,
+    axial_model_ids,
+    cell_ids,
+    cell_networks,
+    network_ids,
+)
+
+DATASETS = list(config["datasets"])
+GRID = config["grid"]
+
+
+wildcard_constraints:
+    ds="|".join(DATASETS),
+    fold=r"\d+",
+    model=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
+    cell=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
+    fig=r"[5678]",
+
+
+def dcfg(ds):
+    """The validated (defaults filled) config block of dataset ``ds``."""
+    return config["datasets"][ds]
+
+
+def is_synthetic(ds):
+    return "synthetic" in dcfg(ds)
+
+
+def raw_root(ds):
+    """Where the raw scans of ``ds`` are: generated under results/ for synthetic datasets."""
+    if is_synthetic(ds):
+        return f"results/{ds}/raw"
+    if "root" not in dcfg(ds):
+        raise ValueError(f"config: datasets.{ds}.root is required for a non-synthetic dataset")
+    return dcfg(ds)["root"]
+
+
+def folds(ds):
+    return list(range(dcfg(ds)["folds"]))
+
+
+def networks(ds):
+    return network_ids(GRID, dcfg(ds)["modalities"])
+
+
+def cells(ds):
+    return cell_ids(GRID)
+
+
+def synthesize_output(wildcards):
+    """ingest depends on rule synthesize only for synthetic datasets."""
+    if is_synthetic(wildcards.ds):
+        return f"results/{wildcards.ds}/raw"
+    return []
+
+
+def cell_accuracy_inputs(wildcards):
+    nets = cell_networks(wildcards.cell, dcfg(wildcards.ds)["modalities"])
+    return [
+        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        for net in nets
+        for k in folds(wildcards.ds)
+    ]
+
+
+def table_targets():
+    return ["results/table1.csv", "results/table1.md"] + [
+        f"results/{ds}/pairs.csv" for ds in DATASETS
+    ]
+
+
+def figure_targets():
+    return [
+        f"results/figures/fig{n}_{ds}.{ext}"
+        for ds in DATASETS
+        for n in (5, 6, 7, 8)
+        for ext in ("pdf", "png")
+    ]
+
+
+def all_targets():
+    return table_targets() + figure_targets()

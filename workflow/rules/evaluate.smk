@@ -1,0 +1,84 @@
+# Random-forest evaluation per network and fold, Table I cells, Table I and per-pair accuracies.
+
+
+rule evaluate:
+    input:
+        features="results/{ds}/features/{model}/fold{fold}.npz",
+    output:
+        accuracy="results/{ds}/accuracy/{model}/fold{fold}.tsv",
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        n_trees=config["forest"]["n_trees"],
+        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
+    log:
+        "logs/{ds}/evaluate/{model}/fold{fold}.log",
+    benchmark:
+        "benchmarks/{ds}/evaluate/{model}/fold{fold}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/evaluate.py"
+
+
+rule cell:
+    input:
+        accuracy=cell_accuracy_inputs,
+    output:
+        cell="results/{ds}/cells/{cell}.tsv",
+    log:
+        "logs/{ds}/cell/{cell}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/cell.py"
+
+
+rule pairs:
+    input:
+        accuracy=lambda wc: [
+            f"results/{wc.ds}/accuracy/{net}/fold{k}.tsv"
+            for net in networks(wc.ds)
+            for k in folds(wc.ds)
+        ],
+    output:
+        pairs="results/{ds}/pairs.csv",
+    log:
+        "logs/{ds}/pairs.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/pairs.py"
+
+
+rule table:
+    input:
+        cells=lambda wc: [f"results/{ds}/cells/{c}.tsv" for ds in DATASETS for c in cells(ds)],
+    output:
+        csv=report("results/table1.csv", caption="../report/table1.rst", category="Table I"),
+        md="results/table1.md",
+    params:
+        # dataset key -> "oai" / "brats" for datasets that reproduce the paper's experiments
+        paper={ds: dcfg(ds).get("paper") for ds in DATASETS},
+        modalities={ds: dcfg(ds)["modalities"] for ds in DATASETS},
+    log:
+        "logs/table.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/table.py"

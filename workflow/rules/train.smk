@@ -1,0 +1,54 @@
+# Training (one job per dataset, network and fold: what a cluster schedules on one GPU each)
+# and encoding of every patch of the fold with the trained network.
+
+
+rule train:
+    input:
+        volumes="results/{ds}/volumes",
+        patches="results/{ds}/patches",
+        folds="results/{ds}/folds.tsv",
+    output:
+        weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
+        history="results/{ds}/models/{model}/fold{fold}/history.tsv",
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        # not an output: it must survive a killed job so that the rerun resumes from it
+        checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
+        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
+    log:
+        "logs/{ds}/train/{model}/fold{fold}.log",
+    benchmark:
+        "benchmarks/{ds}/train/{model}/fold{fold}.tsv"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=24 * 60,
+        gpu=1,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/train.py"
+
+
+rule encode:
+    input:
+        weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
+        volumes="results/{ds}/volumes",
+        patches="results/{ds}/patches",
+        folds="results/{ds}/folds.tsv",
+    output:
+        features="results/{ds}/features/{model}/fold{fold}.npz",
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+    log:
+        "logs/{ds}/encode/{model}/fold{fold}.log",
+    benchmark:
+        "benchmarks/{ds}/encode/{model}/fold{fold}.tsv"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=120,
+    conda:
+        "../../envs/crossmodal.yaml"
+    script:
+        "../scripts/encode.py"
