@@ -6,18 +6,18 @@
 rule synthesize:
     output:
         raw=directory("results/{ds}/raw"),
-    params:
-        synthetic=lambda wc: dcfg(wc.ds)["synthetic"],
-        layout=lambda wc: dcfg(wc.ds)["layout"],
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
     log:
         "logs/{ds}/synthesize.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        synthetic=lambda wc: dcfg(wc.ds)["synthetic"],
+        layout=lambda wc: dcfg(wc.ds)["layout"],
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
     script:
         "../scripts/synthesize.py"
 
@@ -27,17 +27,17 @@ rule ingest:
         raw=synthesize_output,
     output:
         manifest="results/{ds}/manifest.tsv",
-    params:
-        root=lambda wc: raw_root(wc.ds),
-        dataset=lambda wc: dcfg(wc.ds),
     log:
         "logs/{ds}/ingest.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        root=lambda wc: raw_root(wc.ds),
+        dataset=lambda wc: dcfg(wc.ds),
     script:
         "../scripts/ingest.py"
 
@@ -47,16 +47,17 @@ rule normalize:
         manifest="results/{ds}/manifest.tsv",
     output:
         volumes=directory("results/{ds}/volumes"),
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
     log:
         "logs/{ds}/normalize.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        name=lambda wc: wc.ds,
     script:
         "../scripts/normalize.py"
 
@@ -66,17 +67,18 @@ rule folds:
         manifest="results/{ds}/manifest.tsv",
     output:
         folds="results/{ds}/folds.tsv",
-    params:
-        n_folds=lambda wc: dcfg(wc.ds)["folds"],
-        seed=lambda wc: dcfg(wc.ds)["seed"],
     log:
         "logs/{ds}/folds.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        n_folds=lambda wc: dcfg(wc.ds)["folds"],
+        seed=lambda wc: dcfg(wc.ds)["seed"],
+        name=lambda wc: wc.ds,
     script:
         "../scripts/folds.py"
 
@@ -86,15 +88,16 @@ rule sample_patches:
         volumes="results/{ds}/volumes",
     output:
         patches=directory("results/{ds}/patches"),
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
     log:
         "logs/{ds}/sample_patches.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        name=lambda wc: wc.ds,
     script:
         "../scripts/sample_patches.py"

@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.folds import make_folds  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    make_folds(
+        manifest=snakemake.input.manifest,
+        folds_tsv=snakemake.output.folds,
+        n_folds=snakemake.params.n_folds,
+        seed=snakemake.params.seed,
+        name=snakemake.params.name,
+    )

@@ -1,0 +1,15 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.normalize import normalize_dataset  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    normalize_dataset(
+        manifest=snakemake.input.manifest,
+        volumes_dir=snakemake.output.volumes,
+        dataset=snakemake.params.dataset,
+        name=snakemake.params.name,
+    )

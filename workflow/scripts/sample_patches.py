@@ -1,0 +1,15 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.sample_patches import sample_dataset  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    sample_dataset(
+        volumes_dir=snakemake.input.volumes,
+        patches_dir=snakemake.output.patches,
+        dataset=snakemake.params.dataset,
+        name=snakemake.params.name,
+    )
