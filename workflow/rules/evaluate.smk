@@ -6,20 +6,20 @@ rule evaluate:
         features="results/{ds}/features/{model}/fold{fold}.npz",
     output:
         accuracy="results/{ds}/accuracy/{model}/fold{fold}.tsv",
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
-        n_trees=config["forest"]["n_trees"],
-        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     log:
         "logs/{ds}/evaluate/{model}/fold{fold}.log",
     benchmark:
         "benchmarks/{ds}/evaluate/{model}/fold{fold}.tsv"
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        n_trees=config["forest"]["n_trees"],
+        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     script:
         "../scripts/evaluate.py"
 
@@ -31,12 +31,14 @@ rule cell:
         cell="results/{ds}/cells/{cell}.tsv",
     log:
         "logs/{ds}/cell/{cell}.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
     script:
         "../scripts/cell.py"
 
@@ -52,33 +54,40 @@ rule pairs:
         pairs="results/{ds}/pairs.csv",
     log:
         "logs/{ds}/pairs.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        cells=lambda wc: cells(wc.ds),
     script:
         "../scripts/pairs.py"
 
 
 rule table:
     input:
-        cells=lambda wc: [f"results/{ds}/cells/{c}.tsv" for ds in DATASETS for c in cells(ds)],
+        cells=lambda wc: [
+            f"results/{ds}/cells/{c}.tsv" for ds in DATASETS for c in cells(ds)
+        ],
     output:
-        csv=report("results/table1.csv", caption="../report/table1.rst", category="Table I"),
+        csv=report(
+            "results/table1.csv", caption="../report/table1.rst", category="Table I"
+        ),
         md="results/table1.md",
-    params:
-        # dataset key -> "oai" / "brats" for datasets that reproduce the paper's experiments
-        paper={ds: dcfg(ds).get("paper") for ds in DATASETS},
-        modalities={ds: dcfg(ds)["modalities"] for ds in DATASETS},
     log:
         "logs/table.log",
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        # dataset key -> "oai" / "brats" for datasets that reproduce the paper's experiments
+        paper={ds: dcfg(ds).get("paper") for ds in DATASETS},
+        modalities={ds: dcfg(ds)["modalities"] for ds in DATASETS},
     script:
         "../scripts/table.py"

@@ -1,0 +1,352 @@
+"""Random-forest evaluation of one network's features for one fold (Table I's classifiers).
+
+For each training modality s a scikit-learn ``RandomForestClassifier`` (``n_trees`` trees,
+otherwise the default settings, as in the paper) is fit on the training-set features of s and
+scored on the test-set features of every modality t. Same-modality pairs are s = t,
+cross-modality pairs s != t. Each forest is fit once and scores every t.
+
+For a ``baseline-{m}`` network only s = m is evaluated: in the "training modality only"
+baseline, pair (s, t) uses the network trained on s (see ``crossmodal.cell``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crossmodal.atomic import atomic_path
+from crossmodal.errors import InputError
+from crossmodal.model_ids import parse_model_id
+from crossmodal.seeds import derive_seed
+
+log = logging.getLogger(__name__)
+
+ACCURACY_COLUMNS = [
+    "dataset",
+    "model",
+    "fold",
+    "train_modality",
+    "test_modality",
+    "accuracy",
+    "n_train",
+    "n_test",
+    "max_train_patches",
+]
+
+_FEATURE_KEYS = (
+    "modalities",
+    "train_features",
+    "test_features",
+    "train_labels",
+    "test_labels",
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The features of one network and fold (the ``encode`` npz, see docs/architecture.md).
+
+    Attributes:
+        modalities: modality names ``[M]``, in the order of the feature arrays.
+        train_features: float32 ``[M, N_train, F]``; row i of every modality is the same patch.
+        test_features: float32 ``[M, N_test, F]``.
+        train_labels: int64 ``[N_train]`` class index per training patch.
+        test_labels: int64 ``[N_test]``.
+    """
+
+    modalities: list[str]
+    train_features: np.ndarray
+    test_features: np.ndarray
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+
+
+def load_features(path: str | Path, modalities: list[str]) -> Features:
+    """Read and check a features npz written by the ``encode`` stage.
+
+    Args:
+        path: ``results/{ds}/features/{model}/fold{k}.npz``.
+        modalities: the dataset's configured modality order; the file must list the same.
+
+    Returns:
+        The arrays, with features as float32 and labels as int64.
+
+    Raises:
+        InputError: a key is missing, shapes disagree, modalities differ from the config, or a
+            feature is not finite.
+    """
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as npz:
+        missing = [k for k in _FEATURE_KEYS if k not in npz.files]
+        if missing:
+            raise InputError(
+                f"{path}: missing arrays {missing}; rerun the encode job that writes this file"
+            )
+        arrays = {k: npz[k] for k in _FEATURE_KEYS}
+    found = [str(m) for m in arrays["modalities"]]
+    if found != list(modalities):
+        raise InputError(
+            f"{path}: modalities {found} differ from the configured {list(modalities)}; "
+            f"delete the file and rerun encode with the current config"
+        )
+    m = len(modalities)
+    for split in ("train", "test"):
+        feats, labels = arrays[f"{split}_features"], arrays[f"{split}_labels"]
+        if feats.ndim != 3 or feats.shape[0] != m or labels.shape != (feats.shape[1],):
+            raise InputError(
+                f"{path}: {split}_features has shape {feats.shape} and {split}_labels "
+                f"{labels.shape}; expected [{m}, N, F] and [N]"
+            )
+        if feats.shape[1] == 0:
+            raise InputError(f"{path}: no {split} patches; check the folds and patch sampling")
+        arrays[f"{split}_features"] = feats.astype(np.float32, copy=False)
+        arrays[f"{split}_labels"] = labels.astype(np.int64, copy=False)
+    if arrays["train_features"].shape[2] != arrays["test_features"].shape[2]:
+        raise InputError(
+            f"{path}: train and test features have different feature counts "
+            f"({arrays['train_features'].shape[2]} vs {arrays['test_features'].shape[2]})"
+        )
+    for split in ("train", "test"):
+        for i, name in enumerate(modalities):
+            # scikit-learn's trees accept NaN (as missing values) silently; a NaN here is a bug
+            # upstream, so refuse it.
+            if not np.isfinite(arrays[f"{split}_features"][i]).all():
+                raise InputError(
+                    f"{path}: non-finite {split} features for modality {name!r}; check the "
+                    f"training history of this network (diverged?) and rerun encode"
+                )
+    return Features(
+        modalities=found,
+        train_features=arrays["train_features"],
+        test_features=arrays["test_features"],
+        train_labels=arrays["train_labels"],
+        test_labels=arrays["test_labels"],
+    )
+
+
+def training_modalities(model: str, modalities: list[str]) -> list[str]:
+    """The modalities s whose features train a forest for network ``model``.
+
+    Args:
+        model: a network id (see ``crossmodal.model_ids``).
+        modalities: the dataset's modalities.
+
+    Returns:
+        ``[m]`` for ``baseline-{m}``, otherwise every modality.
+
+    Raises:
+        InputError: ``model`` is not a network id for these modalities.
+    """
+    try:
+        spec = parse_model_id(model, modalities)
+    except ValueError as error:
+        raise InputError(str(error)) from error
+    if spec.kind == "baseline" and model != "baseline-all":
+        return list(spec.train_modalities)
+    return list(modalities)
+
+
+def subsample_training_set(
+    labels: np.ndarray, max_patches: int | None, seed: int
+) -> np.ndarray:
+    """Indices of a stratified, seeded subset of at most ``max_patches`` training patches.
+
+    Args:
+        labels: int ``[N]`` class per training patch.
+        max_patches: the cap (``max_forest_train_patches``); ``None`` keeps every patch, as the
+            paper does. A cap that would leave out fewer patches than there are classes also
+            keeps every patch (a stratified split needs one left-out patch per class).
+        seed: random state of the split.
+
+    Returns:
+        int64 ``[n]`` sorted indices into ``labels`` (class proportions kept within one patch).
+
+    Raises:
+        InputError: the cap is smaller than the number of classes, or a class has one patch.
+    """
+    from sklearn.model_selection import train_test_split  # lazy: see evaluate_features
+
+    n = len(labels)
+    indices = np.arange(n, dtype=np.int64)
+    n_classes = len(np.unique(labels))
+    if max_patches is None or n - max_patches < n_classes:
+        return indices
+    if max_patches < n_classes:
+        raise InputError(
+            f"config max_forest_train_patches = {max_patches} is smaller than the number of "
+            f"classes ({n_classes}); raise it or set it to null"
+        )
+    try:
+        kept, _ = train_test_split(
+            indices, train_size=max_patches, stratify=labels, random_state=seed
+        )
+    except ValueError as error:
+        raise InputError(
+            f"cannot take a stratified subset of {max_patches} of {n} training patches "
+            f"(max_forest_train_patches): {error}"
+        ) from error
+    return np.sort(kept)
+
+
+def evaluate_features(
+    features: Features,
+    train_modalities: list[str],
+    *,
+    n_trees: int,
+    forest_seeds: dict[str, int],
+    max_train_patches: int | None = None,
+    subsample_seed: int = 0,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
+    """Fit one forest per training modality and score it on every test modality.
+
+    Args:
+        features: the fold's features.
+        train_modalities: the modalities s to train forests on (subset of
+            ``features.modalities``).
+        n_trees: trees per forest (the paper: 30).
+        forest_seeds: ``random_state`` of the forest per training modality.
+        max_train_patches: stratified cap on the forest's training set (``None``: all).
+        subsample_seed: random state of that subsample; the same patch subset serves every s.
+        n_jobs: cores per forest (results do not depend on it).
+
+    Returns:
+        One row per (s, t), s in ``train_modalities`` order then t in ``features.modalities``
+        order, columns ``train_modality, test_modality, accuracy`` (fraction in [0, 1]),
+        ``n_train, n_test, max_train_patches``.
+    """
+    # Imported here, not at module level: scikit-learn takes ~1 s of a job's start-up (4 s of
+    # 5 s measured with `python -X importtime -c "import crossmodal.cell"` on a busy 2-core
+    # machine), and the cell/pairs/table jobs import this module only for read_accuracy.
+    from sklearn.ensemble import RandomForestClassifier
+
+    keep = subsample_training_set(features.train_labels, max_train_patches, subsample_seed)
+    all_kept = len(keep) == len(features.train_labels)
+    y_train = features.train_labels if all_kept else features.train_labels[keep]
+    rows = []
+    for s in train_modalities:
+        i = features.modalities.index(s)
+        x_train = features.train_features[i] if all_kept else features.train_features[i][keep]
+        start = time.perf_counter()
+        forest = RandomForestClassifier(
+            n_estimators=n_trees, random_state=forest_seeds[s], n_jobs=n_jobs
+        )
+        forest.fit(x_train, y_train)
+        log.info(
+            "forest on %s: %d patches x %d features, %.1f s",
+            s,
+            x_train.shape[0],
+            x_train.shape[1],
+            time.perf_counter() - start,
+        )
+        for j, t in enumerate(features.modalities):
+            accuracy = float(forest.score(features.test_features[j], features.test_labels))
+            log.info("train %s -> test %s: accuracy %.4f", s, t, accuracy)
+            rows.append(
+                {
+                    "train_modality": s,
+                    "test_modality": t,
+                    "accuracy": accuracy,
+                    "n_train": int(x_train.shape[0]),
+                    "n_test": int(features.test_labels.shape[0]),
+                    "max_train_patches": max_train_patches,
+                }
+            )
+        del forest  # a paper-scale forest holds gigabytes; free it before the next one
+    table = pd.DataFrame(rows)
+    table["max_train_patches"] = table["max_train_patches"].astype("Int64")
+    return table
+
+
+def evaluate(
+    features_path: str | Path,
+    output_path: str | Path,
+    *,
+    dataset_name: str,
+    model: str,
+    fold: int,
+    dataset: dict,
+    n_trees: int,
+    seed_key: str,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Rule ``evaluate``: accuracy of every (train, test) modality pair for one network and fold.
+
+    The forest for training modality s has ``random_state = derive_seed(dataset["seed"],
+    seed_key, s)``. With ``dataset["max_forest_train_patches"]`` set, the forests train on a
+    stratified subset drawn with ``derive_seed(dataset["seed"], dataset_name,
+    "forest_train_subset", fold)``: the same patches for every network and modality of the
+    fold, so that cells differ by their features and not by the subsample.
+
+    Args:
+        features_path: ``results/{ds}/features/{model}/fold{k}.npz``.
+        output_path: ``results/{ds}/accuracy/{model}/fold{k}.tsv`` (columns
+            ``ACCURACY_COLUMNS``; ``max_train_patches`` empty when there is no cap).
+        dataset_name: the dataset's config key.
+        model: network id.
+        fold: fold index.
+        dataset: the dataset's validated config block (``modalities``, ``seed``,
+            ``max_forest_train_patches``).
+        n_trees: trees per forest.
+        seed_key: ``"{ds}/{model}/fold{k}"``.
+        threads: cores for each forest.
+
+    Returns:
+        The table written.
+
+    Raises:
+        InputError: the features file is malformed or does not match the config.
+    """
+    modalities = list(dataset["modalities"])
+    features = load_features(features_path, modalities)
+    train_mods = training_modalities(model, modalities)
+    seed = dataset.get("seed", 0)
+    table = evaluate_features(
+        features,
+        train_mods,
+        n_trees=n_trees,
+        forest_seeds={s: derive_seed(seed, seed_key, s) for s in train_mods},
+        max_train_patches=dataset.get("max_forest_train_patches"),
+        subsample_seed=derive_seed(seed, dataset_name, "forest_train_subset", int(fold)),
+        n_jobs=threads,
+    )
+    table.insert(0, "dataset", dataset_name)
+    table.insert(1, "model", model)
+    table.insert(2, "fold", int(fold))
+    table = table[ACCURACY_COLUMNS]
+    with atomic_path(output_path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False)
+    return table
+
+
+def read_accuracy(paths: list[str | Path]) -> pd.DataFrame:
+    """Concatenate accuracy tables written by ``evaluate``.
+
+    Args:
+        paths: ``results/{ds}/accuracy/{model}/fold{k}.tsv`` files.
+
+    Returns:
+        All rows, columns ``ACCURACY_COLUMNS``.
+
+    Raises:
+        InputError: no paths, or a file lacks a column.
+    """
+    if not paths:
+        raise InputError("no accuracy files given; check the dataset's networks and folds")
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(
+            path,
+            sep="\t",
+            dtype={"dataset": str, "model": str, "train_modality": str, "test_modality": str},
+        )
+        missing = [c for c in ACCURACY_COLUMNS if c not in frame.columns]
+        if missing:
+            raise InputError(f"{path}: missing columns {missing}; rerun its evaluate job")
+        frames.append(frame[ACCURACY_COLUMNS])
+    return pd.concat(frames, ignore_index=True)

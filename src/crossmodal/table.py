@@ -1,0 +1,304 @@
+"""Table I of the paper from the cell tables: tidy csv and a markdown table in the paper's layout.
+
+``results/table1.csv`` has the columns of the paper's Table I as tidy data
+(``crossmodal/data/table1_paper.csv``: ``dataset, model, modality_dropout, per_feature_norm,
+alpha, setting, accuracy_percent``) plus ``sd_percent, n_folds, n_pairs`` and
+``paper_accuracy_percent`` (the published value, for datasets configured with ``paper: oai`` or
+``paper: brats``; empty otherwise). Percentages are rounded to 2 decimals in the csv.
+
+``results/table1.md`` lays each dataset out like the paper: rows are the four modality-dropout x
+per-feature-normalization combinations and the two baselines, columns the same- and
+cross-modality accuracy for each alpha; one decimal, "± SD over folds", and "(paper x)" where a
+published value exists.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import pandas as pd
+
+from crossmodal.atomic import atomic_path
+from crossmodal.cell import SETTINGS, read_cells
+from crossmodal.errors import InputError
+from crossmodal.model_ids import SINGLE_BASELINE_CELL, format_alpha, parse_model_id
+
+PAPER_COLUMNS = [
+    "dataset",
+    "model",
+    "modality_dropout",
+    "per_feature_norm",
+    "alpha",
+    "setting",
+    "accuracy_percent",
+]
+TABLE_COLUMNS = PAPER_COLUMNS + ["sd_percent", "n_folds", "n_pairs", "paper_accuracy_percent"]
+_KEYS = ["model", "modality_dropout", "per_feature_norm", "alpha", "setting"]
+
+AXIAL_ROW_LABELS = {
+    (0, 0): "No modality dropout, no per-feature normalization",
+    (0, 1): "No modality dropout, with per-feature normalization",
+    (1, 0): "Modality dropout, no per-feature normalization",
+    (1, 1): "Modality dropout and per-feature normalization",
+}
+BASELINE_ROW_LABELS = {
+    "baseline_all": "Features from all modalities",
+    "baseline_training_modality": "Features from the training modality only",
+}
+PAPER_TITLES = {"oai": "OAI knee", "brats": "BRATS brain tumor"}
+
+
+def load_paper_table() -> pd.DataFrame:
+    """The paper's Table I as tidy data (72 rows; ``dataset`` is ``oai`` or ``brats``).
+
+    Returns:
+        Columns ``PAPER_COLUMNS``; ``modality_dropout``/``per_feature_norm`` as nullable
+        integers, ``alpha`` as text (``"0.1"``; empty for baselines).
+    """
+    source = importlib.resources.files("crossmodal") / "data" / "table1_paper.csv"
+    with source.open("r") as handle:
+        paper = pd.read_csv(handle, dtype={"alpha": str, "dataset": str})
+    for column in ("modality_dropout", "per_feature_norm"):
+        paper[column] = paper[column].astype("Int64")
+    return paper[PAPER_COLUMNS]
+
+
+def describe_cell(cell: str) -> dict:
+    """Table I row keys of a cell id.
+
+    Args:
+        cell: an axial id, ``baseline-all`` or ``baseline-single``.
+
+    Returns:
+        ``model`` (``axial``, ``baseline_all`` or ``baseline_training_modality``),
+        ``modality_dropout``, ``per_feature_norm`` (0/1, ``pd.NA`` for baselines) and ``alpha``
+        (text like ``"0.1"``, ``pd.NA`` for baselines).
+
+    Raises:
+        InputError: not a cell id.
+    """
+    if cell == "baseline-all":
+        return _baseline("baseline_all")
+    if cell == SINGLE_BASELINE_CELL:
+        return _baseline("baseline_training_modality")
+    try:
+        spec = parse_model_id(cell, [])
+    except ValueError as error:
+        raise InputError(f"cell table names an unknown cell: {error}") from error
+    if spec.kind != "axial":
+        raise InputError(f"cell table names an unknown cell {cell!r}")
+    return {
+        "model": "axial",
+        "modality_dropout": int(spec.modality_dropout),
+        "per_feature_norm": int(spec.per_feature_norm),
+        "alpha": format_alpha(spec.alpha),
+    }
+
+
+def _baseline(model: str) -> dict:
+    return {"model": model, "modality_dropout": pd.NA, "per_feature_norm": pd.NA, "alpha": pd.NA}
+
+
+def table1_frame(cells: pd.DataFrame, paper: dict[str, str | None]) -> pd.DataFrame:
+    """Tidy Table I from the cell rows of every dataset.
+
+    Args:
+        cells: rows of the cell tables (``crossmodal.cell.CELL_COLUMNS``).
+        paper: dataset key -> ``"oai"``/``"brats"``/``None``, in output order (config order).
+
+    Returns:
+        Columns ``TABLE_COLUMNS``, unrounded: per dataset, the axial rows ordered by modality
+        dropout, per-feature normalization, alpha (numeric) and setting (same, cross), then
+        ``baseline_all`` and ``baseline_training_modality``.
+
+    Raises:
+        InputError: cells of a dataset not in ``paper``, a configured dataset without cells, a
+            repeated cell row, or an unknown ``paper`` key.
+    """
+    unknown = sorted(set(cells["dataset"]) - set(paper))
+    if unknown:
+        raise InputError(f"cell tables of datasets {unknown} that are not configured")
+    for ds, key in paper.items():
+        if key is not None and key not in PAPER_TITLES:
+            raise InputError(f"config datasets.{ds}.paper = {key!r}: use oai or brats")
+        if not (cells["dataset"] == ds).any():
+            raise InputError(f"dataset {ds!r} has no cell tables; check the table rule inputs")
+    repeated = cells[cells.duplicated(["dataset", "cell", "setting"])]
+    if len(repeated):
+        row = repeated.iloc[0]
+        raise InputError(
+            f"dataset {row['dataset']!r}: cell {row['cell']!r} ({row['setting']}) given twice"
+        )
+    described = pd.DataFrame([describe_cell(c) for c in cells["cell"]], index=cells.index)
+    table = pd.concat([cells.drop(columns="cell"), described], axis=1)
+    for column in ("modality_dropout", "per_feature_norm"):
+        table[column] = table[column].astype("Int64")
+    table["_ds"] = table["dataset"].map({ds: i for i, ds in enumerate(paper)})
+    table["_model"] = table["model"].map(
+        {"axial": 0, "baseline_all": 1, "baseline_training_modality": 2}
+    )
+    table["_alpha"] = pd.to_numeric(table["alpha"])
+    table["_setting"] = table["setting"].map({s: i for i, s in enumerate(SETTINGS)})
+    table = table.sort_values(
+        ["_ds", "_model", "modality_dropout", "per_feature_norm", "_alpha", "_setting"],
+        na_position="first",
+    )
+    published = load_paper_table()
+    published_value = dict(
+        zip(_row_keys(published, published["dataset"]), published["accuracy_percent"])
+    )
+    paper_keys = table["dataset"].map(paper)
+    table["paper_accuracy_percent"] = [
+        published_value.get(k, float("nan")) for k in _row_keys(table, paper_keys)
+    ]
+    return table[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def _row_keys(frame: pd.DataFrame, paper_keys: pd.Series) -> list[tuple]:
+    """(paper key, model, md, pfn, alpha, setting) per row, ``None`` for missing fields."""
+    columns = [paper_keys] + [frame[c] for c in _KEYS]
+    return [tuple(_key(v) for v in values) for values in zip(*columns)]
+
+
+def _format_value(row: pd.Series, with_sd: bool) -> str:
+    text = f"{row['accuracy_percent']:.1f}"
+    if with_sd and row["n_folds"] > 1:
+        text += f" ± {row['sd_percent']:.1f}"
+    paper = row["paper_accuracy_percent"]
+    if paper is not None and not pd.isna(paper):
+        text += f" (paper {paper:.1f})"
+    return text
+
+
+def table1_markdown(
+    table: pd.DataFrame, modalities: dict[str, list[str]], paper: dict[str, str | None]
+) -> str:
+    """Table I in the paper's layout, one block per dataset.
+
+    Args:
+        table: ``table1_frame`` output.
+        modalities: dataset key -> modalities (named in each block's note).
+        paper: dataset key -> paper key or ``None`` (block order and titles).
+
+    Returns:
+        Markdown text: a title, a note on the statistics, then per dataset a heading, a note
+        (modalities, folds, pairs per fold) and a table with ``1 + 2 x (number of alphas)``
+        columns: the row label, same-modality per alpha, cross-modality per alpha.
+    """
+    lines = [
+        "# Table I: classification accuracy of random forests",
+        "",
+        "Accuracy (%) of random forests trained on the features of one modality and tested on "
+        "the features of the same (same-modality) or another modality (cross-modality): mean "
+        "over folds of the mean over modality pairs, ± SD over folds (ddof = 1). "
+        '"(paper x)" is the value published in Table I of van Tulder & de Bruijne, IEEE TMI '
+        "2019.",
+    ]
+    for ds, key in paper.items():
+        block = table[table["dataset"] == ds]
+        lines += ["", _block_heading(ds, key), "", _block_note(block, modalities.get(ds)), ""]
+        lines += _block_table(block)
+    return "\n".join(lines) + "\n"
+
+
+def _block_heading(ds: str, key: str | None) -> str:
+    if key is None:
+        return f"## {ds}"
+    return f"## {ds} (reproduces the paper's {PAPER_TITLES[key]} dataset)"
+
+
+def _block_note(block: pd.DataFrame, modalities: list[str] | None) -> str:
+    folds = sorted(set(int(n) for n in block["n_folds"]))
+    if len(folds) == 1:
+        fold_text = f"{folds[0]} fold" + ("s" if folds[0] != 1 else "")
+    else:
+        fold_text = f"{folds[0]}-{folds[-1]} folds"
+    pairs = {
+        s: sorted(set(int(n) for n in block.loc[block["setting"] == s, "n_pairs"]))
+        for s in SETTINGS
+    }
+    pair_text = ", ".join(
+        f"{'/'.join(map(str, pairs[s]))} {s}-modality" for s in SETTINGS if pairs[s]
+    )
+    mods = f"Modalities: {', '.join(modalities)}. " if modalities else ""
+    return f"{mods}{fold_text}; pairs per fold: {pair_text}."
+
+
+def _block_table(block: pd.DataFrame) -> list[str]:
+    axial = block[block["model"] == "axial"]
+    alphas = sorted(set(axial["alpha"]), key=float)
+    header = [""] + [
+        f"{name}-modality, α = {a}" for name in ("Same", "Cross") for a in alphas
+    ]
+    width = len(header)
+    lines = [_md_row(header), _md_row([":---"] + ["---:"] * (width - 1))]
+    keys = _row_keys(block, pd.Series([None] * len(block), index=block.index))
+    value = {k[1:]: _format_value(r, True) for k, (_, r) in zip(keys, block.iterrows())}
+    if len(axial):
+        lines.append(_md_row(["*Axial neural network*"] + [""] * (width - 1)))
+        combos = sorted(
+            {(int(r.modality_dropout), int(r.per_feature_norm)) for r in axial.itertuples()}
+        )
+        for md, pfn in combos:
+            cells = [
+                value.get(("axial", md, pfn, a, s), "–") for s in SETTINGS for a in alphas
+            ]
+            lines.append(_md_row([AXIAL_ROW_LABELS[(md, pfn)]] + cells))
+    baselines = [m for m in BASELINE_ROW_LABELS if (block["model"] == m).any()]
+    if baselines:
+        lines.append(_md_row(["*Baseline network*"] + [""] * (width - 1)))
+        per_setting = max(len(alphas), 1)
+        for model in baselines:
+            cells = []
+            for s in SETTINGS:
+                # one value per setting, under the first alpha column, as in the paper
+                cells += [value.get((model, None, None, None, s), "–")] + [""] * (per_setting - 1)
+            lines.append(_md_row([BASELINE_ROW_LABELS[model]] + cells))
+    return lines
+
+
+def _key(value):
+    """Missing (None, NaN, pd.NA) -> None; anything else unchanged (1 == np.int64(1))."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def write_table1(
+    cell_paths: list[str | Path],
+    csv_path: str | Path,
+    md_path: str | Path,
+    *,
+    paper: dict[str, str | None],
+    modalities: dict[str, list[str]],
+) -> pd.DataFrame:
+    """Rule ``table``: write ``results/table1.csv`` and ``results/table1.md``.
+
+    Args:
+        cell_paths: every cell table of every dataset.
+        csv_path: tidy csv (columns ``TABLE_COLUMNS``; percentages rounded to 2 decimals,
+            empty fields for baseline keys and missing paper values).
+        md_path: markdown in the paper's layout.
+        paper: dataset key -> ``"oai"``/``"brats"``/``None`` (config order).
+        modalities: dataset key -> modalities.
+
+    Returns:
+        The unrounded tidy table.
+
+    Raises:
+        InputError: see ``table1_frame``.
+    """
+    table = table1_frame(read_cells(cell_paths), paper)
+    rounded = table.copy()
+    for column in ("accuracy_percent", "sd_percent"):
+        rounded[column] = rounded[column].round(2)
+    with atomic_path(csv_path) as tmp:
+        rounded.to_csv(tmp, index=False)
+    with atomic_path(md_path) as tmp:
+        tmp.write_text(table1_markdown(table, modalities, paper))
+    return table

@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.cell import write_cell  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    write_cell(
+        list(snakemake.input.accuracy),
+        snakemake.output.cell,
+        dataset=snakemake.wildcards.ds,
+        cell=snakemake.wildcards.cell,
+        modalities=snakemake.params.modalities,
+    )

@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.pairs import write_pairs  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    write_pairs(
+        list(snakemake.input.accuracy),
+        snakemake.output.pairs,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        cells=snakemake.params.cells,
+    )

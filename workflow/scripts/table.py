@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.table import write_table1  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    write_table1(
+        list(snakemake.input.cells),
+        snakemake.output.csv,
+        snakemake.output.md,
+        paper=dict(snakemake.params.paper),
+        modalities=dict(snakemake.params.modalities),
+    )
