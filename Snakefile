@@ -5,13 +5,30 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# config.yaml next to this file is the default; a --configfile replaces it (Snakemake would
+# otherwise merge the two, mixing the default datasets into e.g. the smoke run).
+if not workflow.config_settings.configfiles:
+
+    configfile: f"{workflow.basedir}/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+check_config(config)
+
+
+wildcard_constraints:
+    ds="|".join(DATASETS),
+    fold=r"\d+",
+    model=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
+    cell=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
+    fig=r"[5678]",
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
@@ -19,6 +36,6 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

@@ -1,10 +1,11 @@
-# Helpers shared by the rule files: dataset lookups, target builders, input functions.
+# Helpers shared by all rule files (dataset lookups, target builders and input functions).
 import sys
 from pathlib import Path
 
 # The workflow imports the project library from the checkout even when it is not pip-installed.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from crossmodal.config_checks import check_config
 from crossmodal.model_ids import (
     AXIAL_PATTERN,
     axial_model_id,
@@ -17,14 +18,6 @@ from crossmodal.model_ids import (
 
 DATASETS = list(config["datasets"])
 GRID = config["grid"]
-
-
-wildcard_constraints:
-    ds="|".join(DATASETS),
-    fold=r"\d+",
-    model=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
-    cell=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
-    fig=r"[5678]",
 
 
 def dcfg(ds):
@@ -41,7 +34,9 @@ def raw_root(ds):
     if is_synthetic(ds):
         return f"results/{ds}/raw"
     if "root" not in dcfg(ds):
-        raise ValueError(f"config: datasets.{ds}.root is required for a non-synthetic dataset")
+        raise ValueError(
+            f"config: datasets.{ds}.root is required for a non-synthetic dataset"
+        )
     return dcfg(ds)["root"]
 
 

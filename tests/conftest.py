@@ -1,0 +1,24 @@
+"""Shared fixtures: one real run of the workflow on configs/smoke.yaml, reused by the workflow tests."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from workflow_helpers import copy_code, describe, snakemake
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """The smoke workflow run once to the end (`all`: Table I and every figure)."""
+    root = tmp_path_factory.mktemp("smoke")
+    code = copy_code(root / "code")
+    workdir = root / "work"
+    workdir.mkdir()
+    start = time.monotonic()
+    run = snakemake(code, workdir, "--cores", "2", "--configfile", str(code / "configs" / "smoke.yaml"), "all")
+    seconds = time.monotonic() - start
+    assert run.returncode == 0, describe(run)
+    print(f"\nsmoke workflow: {seconds:.0f} s", file=sys.stderr)
+    return {"code": code, "workdir": workdir, "seconds": seconds, "run": run}
