@@ -1,0 +1,16 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.ingest import ingest  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    ingest(
+        root=snakemake.params.root,
+        dataset_cfg=snakemake.params.dataset,
+        manifest_out=snakemake.output.manifest,
+        dataset_name=snakemake.wildcards.ds,
+        threads=snakemake.threads,
+    )

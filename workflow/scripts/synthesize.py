@@ -1,0 +1,15 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.synthesize import synthesize  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    synthesize(
+        out_dir=snakemake.output.raw,
+        synthetic_cfg=dict(snakemake.params.synthetic),
+        layout=snakemake.params.layout,
+        modalities=list(snakemake.params.modalities),
+    )
