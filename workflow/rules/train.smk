@@ -10,22 +10,22 @@ rule train:
     output:
         weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
         history="results/{ds}/models/{model}/fold{fold}/history.tsv",
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
-        # not an output: it must survive a killed job so that the rerun resumes from it
-        checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
-        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     log:
         "logs/{ds}/train/{model}/fold{fold}.log",
     benchmark:
-        "benchmarks/{ds}/train/{model}/fold{fold}.tsv"
+        "results/benchmarks/{ds}/train/{model}/fold{fold}.tsv"
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=6000,
         runtime=24 * 60,
         gpu=1,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
+        # not an output: it must survive a killed job so that the rerun resumes from it
+        checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
+        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     script:
         "../scripts/train.py"
 
@@ -38,17 +38,17 @@ rule encode:
         folds="results/{ds}/folds.tsv",
     output:
         features="results/{ds}/features/{model}/fold{fold}.npz",
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
     log:
         "logs/{ds}/encode/{model}/fold{fold}.log",
     benchmark:
-        "benchmarks/{ds}/encode/{model}/fold{fold}.tsv"
+        "results/benchmarks/{ds}/encode/{model}/fold{fold}.tsv"
+    conda:
+        "../../envs/crossmodal.yaml"
     threads: 1
     resources:
         mem_mb=6000,
         runtime=120,
-    conda:
-        "../../envs/crossmodal.yaml"
+    params:
+        dataset=lambda wc: dcfg(wc.ds),
     script:
         "../scripts/encode.py"
