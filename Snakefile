@@ -15,6 +15,9 @@ if not workflow.config_settings.configfiles:
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 
 

@@ -1,0 +1,23 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.figures.fig5_data import fig5_data  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    fig5_data(
+        snakemake.input.weights,
+        snakemake.input.volumes,
+        snakemake.input.patches,
+        snakemake.input.folds,
+        snakemake.output.table,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        classes=snakemake.params.classes,
+        model=snakemake.params.model,
+        fold=snakemake.params.fold,
+        n_patches=snakemake.params.n_patches,
+        seed=snakemake.params.seed,
+    )

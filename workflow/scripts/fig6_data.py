@@ -1,0 +1,19 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.figures.fig6_data import fig6_data  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    fig6_data(
+        list(snakemake.input.features),
+        snakemake.output.table,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        models=snakemake.params.models,
+        fold=snakemake.params.fold,
+        mi_samples=snakemake.params.mi_samples,
+        seed=snakemake.params.seed,
+    )

@@ -1,0 +1,23 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.figures.fig8_data import fig8_data  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    fig8_data(
+        list(snakemake.input.features),
+        snakemake.input.folds,
+        snakemake.output.table,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        models=snakemake.params.models,
+        folds=snakemake.params.folds,
+        feature_counts=snakemake.params.feature_counts,
+        n_trees=snakemake.params.n_trees,
+        seed=snakemake.params.seed,
+        max_train_patches=snakemake.params.max_train_patches,
+        threads=snakemake.threads,
+    )

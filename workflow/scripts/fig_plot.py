@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from crossmodal.figures.fig_plot import fig_plot  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    fig_plot(
+        snakemake.input.table,
+        snakemake.output.pdf,
+        snakemake.output.png,
+        fig=snakemake.params.fig,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+    )
