@@ -9,7 +9,7 @@ rule evaluate:
     log:
         "logs/{ds}/evaluate/{model}/fold{fold}.log",
     benchmark:
-        "benchmarks/{ds}/evaluate/{model}/fold{fold}.tsv"
+        "results/benchmarks/{ds}/evaluate/{model}/fold{fold}.tsv"
     conda:
         "../../envs/crossmodal.yaml"
     threads: 2
