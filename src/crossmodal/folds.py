@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
@@ -47,6 +46,10 @@ def grouped_split(subject_ids: np.ndarray, n_splits: int, seed: int) -> np.ndarr
     rank = np.random.default_rng(seed).permutation(len(subjects))
     groups = rank[inverse]  # a random integer name per subject
     part = np.full(len(subject_ids), -1, dtype=np.int64)
+    # imported here: training and encoding read folds.tsv through this module, and
+    # scikit-learn's import (~1 s) would otherwise delay each of their jobs
+    from sklearn.model_selection import GroupKFold
+
     splitter = GroupKFold(n_splits=n_splits)
     for k, (_, test) in enumerate(splitter.split(np.zeros(len(groups)), groups=groups)):
         part[test] = k
