@@ -17,7 +17,8 @@ def smoke_run(tmp_path_factory):
     workdir = root / "work"
     workdir.mkdir()
     start = time.monotonic()
-    run = snakemake(code, workdir, "--cores", "2", "--configfile", str(code / "configs" / "smoke.yaml"), "all")
+    # targets before --configfile, which takes several values and would swallow them
+    run = snakemake(code, workdir, "all", "--cores", "2", "--configfile", str(code / "configs" / "smoke.yaml"))
     seconds = time.monotonic() - start
     assert run.returncode == 0, describe(run)
     print(f"\nsmoke workflow: {seconds:.0f} s", file=sys.stderr)

@@ -90,8 +90,8 @@ def test_every_figure_drawn(smoke_run):
 
 def test_nothing_left_to_do_after_the_run(smoke_run):
     run = snakemake(
-        smoke_run["code"], smoke_run["workdir"], "-n", "--configfile",
-        str(smoke_run["code"] / "configs/smoke.yaml"), "all",
+        smoke_run["code"], smoke_run["workdir"], "all", "-n", "--configfile",
+        str(smoke_run["code"] / "configs/smoke.yaml"),
     )
     assert run.returncode == 0, describe(run)
     assert "Nothing to be done" in run.stdout + run.stderr, describe(run)
@@ -100,8 +100,8 @@ def test_nothing_left_to_do_after_the_run(smoke_run):
 def test_one_cell_builds_only_its_own_dag(smoke_run, tmp_path):
     """`snakemake results/{ds}/cells/{cell}.tsv` from nothing schedules that cell's networks only."""
     run = snakemake(
-        smoke_run["code"], tmp_path, "-n", "--quiet", "rules", "--configfile",
-        str(smoke_run["code"] / "configs/smoke.yaml"), "results/smoke_knee/cells/axial-md1-pfn1-a0.5.tsv",
+        smoke_run["code"], tmp_path, "results/smoke_knee/cells/axial-md1-pfn1-a0.5.tsv",
+        "-n", "--quiet", "rules", "--configfile", str(smoke_run["code"] / "configs/smoke.yaml"),
     )
     assert run.returncode == 0, describe(run)
     text = run.stdout + run.stderr
@@ -131,13 +131,13 @@ def test_editing_fig7_drawing_code_reruns_only_that_plot(smoke_run):
     plot_module.write_text(plot_module.read_text() + "\n# edited by the rerun test\n")
     target = "results/figures/fig7_smoke_knee.pdf"
     config = ["--configfile", str(code / "configs/smoke.yaml")]
-    dry = snakemake(code, smoke_run["workdir"], "-n", "--quiet", "rules", *config, target)
+    dry = snakemake(code, smoke_run["workdir"], target, "-n", "--quiet", "rules", *config)
     assert dry.returncode == 0, describe(dry)
     text = dry.stdout + dry.stderr
     jobs = {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
             if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert jobs == {"fig_plot": 1, "total": 1}, text
     start = time.monotonic()
-    run = snakemake(code, smoke_run["workdir"], "--cores", "1", *config, target)
+    run = snakemake(code, smoke_run["workdir"], target, "--cores", "1", *config)
     assert run.returncode == 0, describe(run)
     assert time.monotonic() - start < 120
