@@ -48,3 +48,14 @@ def test_parse_model_id():
 
 def test_format_alpha():
     assert [format_alpha(a) for a in (0, 0.1, 1)] == ["0.0", "0.1", "1.0"]
+
+
+def test_single_baseline_modality():
+    from crossmodal.errors import InputError
+    from crossmodal.model_ids import single_baseline_modality
+
+    assert single_baseline_modality("baseline-b", ["a", "b"]) == "b"
+    assert single_baseline_modality("baseline-all", ["a", "b"]) is None
+    assert single_baseline_modality("axial-md1-pfn1-a0.1", ["a", "b"]) is None
+    with pytest.raises(InputError, match="baseline-c"):
+        single_baseline_modality("baseline-c", ["a", "b"])

@@ -21,7 +21,7 @@ import pandas as pd
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
-from crossmodal.model_ids import parse_model_id
+from crossmodal.model_ids import single_baseline_modality
 from crossmodal.seeds import derive_seed
 
 log = logging.getLogger(__name__)
@@ -142,13 +142,8 @@ def training_modalities(model: str, modalities: list[str]) -> list[str]:
     Raises:
         InputError: ``model`` is not a network id for these modalities.
     """
-    try:
-        spec = parse_model_id(model, modalities)
-    except ValueError as error:
-        raise InputError(str(error)) from error
-    if spec.kind == "baseline" and model != "baseline-all":
-        return list(spec.train_modalities)
-    return list(modalities)
+    single = single_baseline_modality(model, modalities)
+    return [single] if single is not None else list(modalities)
 
 
 def subsample_training_set(

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from itertools import product
 
+from crossmodal.errors import InputError
+
 AXIAL_PATTERN = r"axial-md[01]-pfn[01]-a[0-9]+\.[0-9]+"
 _AXIAL_RE = re.compile(r"^axial-md(?P<md>[01])-pfn(?P<pfn>[01])-a(?P<alpha>[0-9]+\.[0-9]+)$")
 SINGLE_BASELINE_CELL = "baseline-single"
@@ -75,7 +77,7 @@ def parse_model_id(model_id: str, modalities: list[str]) -> ModelSpec:
     """Parse a network id.
 
     Raises:
-        ValueError: the id is not a network id for these modalities.
+        InputError: (a ``ValueError``) the id is not a network id for these modalities.
     """
     match = _AXIAL_RE.match(model_id)
     if match:
@@ -89,10 +91,22 @@ def parse_model_id(model_id: str, modalities: list[str]) -> ModelSpec:
         return ModelSpec(kind="baseline", train_modalities=tuple(modalities))
     if model_id.startswith("baseline-") and model_id[len("baseline-") :] in modalities:
         return ModelSpec(kind="baseline", train_modalities=(model_id[len("baseline-") :],))
-    raise ValueError(
+    raise InputError(
         f"unknown model id {model_id!r}: expected axial-md{{0|1}}-pfn{{0|1}}-a{{alpha}}, "
         f"baseline-all or baseline-{{modality}} with modality in {modalities}"
     )
+
+
+def single_baseline_modality(model_id: str, modalities: list[str]) -> str | None:
+    """``m`` for a ``baseline-{m}`` network (one modality's autoencoder), else ``None``.
+
+    Raises:
+        InputError: the id is not a network id for these modalities.
+    """
+    spec = parse_model_id(model_id, modalities)
+    if spec.kind == "baseline" and model_id != "baseline-all":
+        return spec.train_modalities[0]
+    return None
 
 
 def cell_networks(cell_id: str, modalities: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from crossmodal.atomic import atomic_path
 from crossmodal.cell import pair_setting
 from crossmodal.errors import InputError
 from crossmodal.evaluate import read_accuracy
-from crossmodal.model_ids import SINGLE_BASELINE_CELL, parse_model_id
+from crossmodal.model_ids import SINGLE_BASELINE_CELL, single_baseline_modality
 
 PAIR_COLUMNS = [
     "dataset",
@@ -36,11 +36,7 @@ def network_cell(model: str, modalities: list[str]) -> str:
     Raises:
         InputError: ``model`` is not a network id for these modalities.
     """
-    try:
-        spec = parse_model_id(model, modalities)
-    except ValueError as error:
-        raise InputError(str(error)) from error
-    if spec.kind == "baseline" and model != "baseline-all":
+    if single_baseline_modality(model, modalities) is not None:
         return SINGLE_BASELINE_CELL
     return model
 
