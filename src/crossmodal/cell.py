@@ -19,6 +19,7 @@ from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
 from crossmodal.evaluate import read_accuracy
 from crossmodal.model_ids import SINGLE_BASELINE_CELL, cell_networks
+from crossmodal.tsv_tables import read_tables
 
 CELL_COLUMNS = [
     "dataset",
@@ -166,11 +167,4 @@ def read_cells(paths: list[str | Path]) -> pd.DataFrame:
     """
     if not paths:
         raise InputError("no cell files given; check the configured datasets and grid")
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, sep="\t", dtype={"dataset": str, "cell": str, "setting": str})
-        missing = [c for c in CELL_COLUMNS if c not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: missing columns {missing}; rerun its cell job")
-        frames.append(frame[CELL_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
+    return read_tables(paths, CELL_COLUMNS, ["dataset", "cell", "setting"], "cell")

@@ -23,6 +23,7 @@ from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
 from crossmodal.model_ids import single_baseline_modality
 from crossmodal.seeds import derive_seed
+from crossmodal.tsv_tables import read_tables
 
 log = logging.getLogger(__name__)
 
@@ -333,15 +334,6 @@ def read_accuracy(paths: list[str | Path]) -> pd.DataFrame:
     """
     if not paths:
         raise InputError("no accuracy files given; check the dataset's networks and folds")
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(
-            path,
-            sep="\t",
-            dtype={"dataset": str, "model": str, "train_modality": str, "test_modality": str},
-        )
-        missing = [c for c in ACCURACY_COLUMNS if c not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: missing columns {missing}; rerun its evaluate job")
-        frames.append(frame[ACCURACY_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
+    return read_tables(
+        paths, ACCURACY_COLUMNS, ["dataset", "model", "train_modality", "test_modality"], "evaluate"
+    )
