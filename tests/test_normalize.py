@@ -16,8 +16,8 @@ from crossmodal.normalize import (
     normalization_mask,
     normalize_dataset,
     normalize_within,
-    read_volume_index,
 )
+from crossmodal.volumes import read_volume_index
 
 CLASSES = [
     {"name": "background", "values": [0]},

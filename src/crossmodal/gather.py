@@ -27,7 +27,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from crossmodal.errors import InputError
-from crossmodal.normalize import read_volume_index, volume_path
+from crossmodal.volumes import read_volume_index, volume_path
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from crossmodal.errors import InputError
 from crossmodal.folds import read_folds
-from crossmodal.normalize import read_volume_index
+from crossmodal.volumes import read_volume_index
 from crossmodal.sample_patches import read_patches
 
 

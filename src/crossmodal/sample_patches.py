@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
-from crossmodal.normalize import labels_path, mask_path, read_volume_index
+from crossmodal.volumes import labels_path, mask_path, read_volume_index
 from crossmodal.seeds import derive_seed
 
 log = logging.getLogger(__name__)
