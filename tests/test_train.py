@@ -15,6 +15,7 @@ from crossmodal.train import (
     TrainingStopped,
     TrainSettings,
     batch_bounds,
+    deterministic_algorithms,
     epoch_permutation,
     fit,
     learning_rate_at,
@@ -225,7 +226,7 @@ def test_train_from_files_uses_training_scans_only_and_resumes(tmp_path, caplog)
     assert "epoch 2 step 1" in caplog.text
     _assert_same_weights(torch.load(tmp_path / "full" / "weights.pt", weights_only=True),
                          torch.load(tmp_path / "resumed" / "weights.pt", weights_only=True))
-    assert torch.are_deterministic_algorithms_enabled() is False  # restored after training
+    assert torch.are_deterministic_algorithms_enabled() is False  # untouched on the CPU
 
 
 def test_train_rejects_a_patch_size_other_than_the_volumes(tmp_path):
@@ -233,3 +234,16 @@ def test_train_rejects_a_patch_size_other_than_the_volumes(tmp_path):
     dataset["patch_size"] = 11
     with pytest.raises(InputError, match="patch_size is 11"):
         _train_files(tmp_path, dataset, tmp_path / "out")
+
+
+def test_deterministic_algorithms_on_cuda_only_and_restored():
+    # a device object needs no GPU; the context only sets and restores global flags
+    with deterministic_algorithms(torch.device("cpu")):
+        assert torch.are_deterministic_algorithms_enabled() is False
+    with deterministic_algorithms(torch.device("cuda", 0)):
+        assert torch.are_deterministic_algorithms_enabled() is True
+        assert torch.is_deterministic_algorithms_warn_only_enabled() is True
+        assert torch.backends.cudnn.deterministic is True
+        assert torch.backends.cudnn.benchmark is False
+    assert torch.are_deterministic_algorithms_enabled() is False
+    assert torch.backends.cudnn.deterministic is False
