@@ -97,6 +97,18 @@ def test_nothing_left_to_do_after_the_run(smoke_run):
     assert "Nothing to be done" in run.stdout + run.stderr, describe(run)
 
 
+def test_workflow_profile_is_read_and_reevaluates_rarely(smoke_run):
+    # profiles/default works around Snakemake's per-finished-job timer chains (see the file)
+    profile = smoke_run["code"] / "profiles" / "default"
+    output = smoke_run["run"].stdout + smoke_run["run"].stderr
+    assert f"Using workflow specific profile {profile}" in output, describe(smoke_run["run"])
+    from snakemake.settings.types import MaxJobsPerTimespan
+
+    setting = yaml.safe_load((profile / "config.yaml").read_text())["max-jobs-per-timespan"]
+    limit = MaxJobsPerTimespan.parse_choice(setting)
+    assert limit.timespan >= 60 and limit.max_jobs >= 1000
+
+
 def test_one_cell_builds_only_its_own_dag(smoke_run, tmp_path):
     """`snakemake results/{ds}/cells/{cell}.tsv` from nothing schedules that cell's networks only."""
     run = snakemake(
