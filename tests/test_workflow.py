@@ -3,13 +3,15 @@ then checks of every stage's outputs, of rerun granularity and of the report."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import describe, snakemake
+from workflow_helpers import REPO, describe, snakemake
 
 from crossmodal.model_ids import axial_model_ids, network_ids
 
@@ -98,15 +100,20 @@ def test_nothing_left_to_do_after_the_run(smoke_run):
 
 
 def test_workflow_profile_is_read_and_reevaluates_rarely(smoke_run):
-    # profiles/default works around Snakemake's per-finished-job timer chains (see the file)
-    profile = smoke_run["code"] / "profiles" / "default"
-    output = smoke_run["run"].stdout + smoke_run["run"].stderr
-    assert f"Using workflow specific profile {profile}" in output, describe(smoke_run["run"])
+    # profiles/default works around Snakemake's per-finished-job timer chains (see the file).
+    # Snakemake looks for it relative to the working directory first, then beside the Snakefile.
     from snakemake.settings.types import MaxJobsPerTimespan
 
+    output = smoke_run["run"].stdout + smoke_run["run"].stderr
+    used = re.search(r"Using workflow specific profile (\S+) for setting", output)
+    assert used, describe(smoke_run["run"])
+    profile = Path(used.group(1))
+    assert profile.resolve() in {(smoke_run["code"] / "profiles" / "default").resolve(),
+                                 (REPO / "profiles" / "default").resolve()}  # fmt: skip
     setting = yaml.safe_load((profile / "config.yaml").read_text())["max-jobs-per-timespan"]
     limit = MaxJobsPerTimespan.parse_choice(setting)
-    assert limit.timespan >= 60 and limit.max_jobs >= 1000
+    # rarer passes than Snakemake's 1 s, but a run may end up to one timespan late: keep it short
+    assert 1 < limit.timespan <= 10 and limit.max_jobs >= 1000
 
 
 def test_one_cell_builds_only_its_own_dag(smoke_run, tmp_path):
