@@ -13,8 +13,9 @@ rule evaluate:
     conda:
         "../../envs/crossmodal.yaml"
     # forests use n_jobs = threads. One by default: at demo scale a job is mostly Python
-    # start-up, and reserving two cores for it halved the trainings running beside it.
-    # The profiles raise it for paper-scale forests (local 4, slurm 8).
+    # start-up, and with two reserved cores no evaluation could start beside a training on a
+    # 2-core machine, so all of them waited for the end. The profiles raise it for
+    # paper-scale forests (local 4, slurm 8).
     threads: 1
     resources:
         mem_mb=8000,
