@@ -58,7 +58,9 @@ def run(directory: Path, cores: int, timespan: str) -> dict:
         "--workflow-profile", "none", "--max-jobs-per-timespan", timespan,
     ]  # fmt: skip
     start = time.monotonic()
-    process = psutil.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file: a pipe nobody reads until the end could fill up and stall Snakemake
+    stderr = (directory / "snakemake.stderr").open("wb")
+    process = psutil.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=stderr)
     cpu, threads = 0.0, 0
     while process.poll() is None:
         try:
@@ -69,8 +71,10 @@ def run(directory: Path, cores: int, timespan: str) -> dict:
             break
         time.sleep(0.2)
     wall = time.monotonic() - start
+    stderr.close()
     if process.returncode != 0:
-        raise SystemExit(f"snakemake failed in {directory}:\n{process.stderr.read().decode()[-3000:]}")
+        text = (directory / "snakemake.stderr").read_text()
+        raise SystemExit(f"snakemake failed in {directory}:\n{text[-3000:]}")
     return {"wall": wall, "cpu": cpu, "threads": threads}
 
 

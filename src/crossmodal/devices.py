@@ -60,15 +60,6 @@ class DeviceBusyError(InputError):
     """Every visible GPU is claimed by another job (too many GPU jobs for the GPUs there are)."""
 
 
-def select_device() -> torch.device:
-    """The device PyTorch would use by default, without claiming it.
-
-    Returns:
-        ``cuda:0`` when PyTorch sees a CUDA device, else ``cpu``.
-    """
-    return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-
-
 def gpu_lock_dir() -> Path:
     """The directory holding one lock file per GPU (see the module docstring for the order).
 
