@@ -10,7 +10,6 @@ from crossmodal.errors import InputError
 from crossmodal.evaluate import (
     ACCURACY_COLUMNS,
     evaluate,
-    load_features,
     read_accuracy,
     subsample_training_set,
     training_modalities,
@@ -53,20 +52,17 @@ def separable(tmp_path):
     return write_npz(tmp_path / "fold0.npz", train, ytrain, test, ytest)
 
 
-def dataset_cfg(**extra):
-    return {"modalities": MODS, "seed": 3, "max_forest_train_patches": None, **extra}
-
-
-def run(npz, out, model="axial-md1-pfn1-a0.1", **cfg):
+def run(npz, out, model="axial-md1-pfn1-a0.1", max_forest_train_patches=None):
     return evaluate(
         npz,
         out,
         dataset_name="knee",
         model=model,
         fold=0,
-        dataset=dataset_cfg(**cfg),
+        modalities=MODS,
+        seed=3,
+        max_train_patches=max_forest_train_patches,
         n_trees=5,
-        seed_key=f"knee/{model}/fold0",
     )
 
 
@@ -121,9 +117,10 @@ def test_seeded_determinism_on_noisy_features(tmp_path):
         dataset_name="knee",
         model="axial-md1-pfn1-a0.1",
         fold=0,
-        dataset=dataset_cfg(),
+        modalities=MODS,
+        seed=3,
+        max_train_patches=None,
         n_trees=5,
-        seed_key="knee/axial-md1-pfn1-a0.1/fold0",
         threads=2,
     )
     assert two_cores.accuracy.tolist() == first
@@ -173,24 +170,6 @@ def test_forest_seed_is_derived_from_dataset_seed_key_and_modality(tmp_path, mon
         {"n_estimators": 5, "random_state": derive_seed(3, key, "normal"), "n_jobs": 1},
         {"n_estimators": 5, "random_state": derive_seed(3, key, "fatsup"), "n_jobs": 1},
     ]
-
-
-def test_bad_feature_files(tmp_path):
-    train, ytrain = separable_features(5, seed=1)
-    wrong = write_npz(tmp_path / "w.npz", train, ytrain, train, ytrain, ["fatsup", "normal"])
-    with pytest.raises(InputError, match=r"w\.npz: modalities \['fatsup', 'normal'\]"):
-        load_features(wrong, MODS)
-    bad = train.copy()
-    bad[1, 3, 2] = np.nan
-    nan = write_npz(tmp_path / "n.npz", train, ytrain, bad, ytrain)
-    with pytest.raises(InputError, match="non-finite test features for modality 'fatsup'"):
-        load_features(nan, MODS)
-    short = write_npz(tmp_path / "s.npz", train, ytrain[:-1], train, ytrain)
-    with pytest.raises(InputError, match="train_labels"):
-        load_features(short, MODS)
-    np.savez(tmp_path / "k.npz", modalities=np.array(MODS))
-    with pytest.raises(InputError, match="missing arrays"):
-        load_features(tmp_path / "k.npz", MODS)
 
 
 def test_read_accuracy_needs_files_and_columns(tmp_path):

@@ -56,3 +56,18 @@ def test_make_folds_round_trip(tmp_path):
     read = read_folds(tmp_path / "folds.tsv")
     pd.testing.assert_frame_equal(read, written, check_dtype=False)
     pd.testing.assert_frame_equal(read, assign_folds(SCANS, SUBJECTS, 3, seed=5), check_dtype=False)
+
+
+def test_read_folds_checks_columns(tmp_path):
+    path = tmp_path / "folds.tsv"
+    pd.DataFrame({"scan_id": ["a"], "subject_id": ["1"], "fold": [0]}).to_csv(path, sep="\t", index=False)
+    with pytest.raises(InputError, match="lacks columns \\['half'\\]"):
+        read_folds(path)
+
+
+def test_read_folds_checks_halves(tmp_path):
+    path = tmp_path / "folds.tsv"
+    pd.DataFrame({"scan_id": ["a"], "subject_id": ["1"], "fold": [0], "half": [2]}).to_csv(
+        path, sep="\t", index=False)
+    with pytest.raises(InputError, match="half must be 0 or 1"):
+        read_folds(path)

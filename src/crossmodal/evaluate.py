@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,9 @@ import pandas as pd
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
+from crossmodal.features import Features, load_features
 from crossmodal.model_ids import single_baseline_modality
-from crossmodal.seeds import derive_seed
+from crossmodal.seeds import derive_seed, seed_key
 from crossmodal.tsv_tables import read_tables
 
 log = logging.getLogger(__name__)
@@ -38,97 +38,6 @@ ACCURACY_COLUMNS = [
     "n_test",
     "max_train_patches",
 ]
-
-_FEATURE_KEYS = (
-    "modalities",
-    "train_features",
-    "test_features",
-    "train_labels",
-    "test_labels",
-)
-
-
-@dataclass(frozen=True)
-class Features:
-    """The features of one network and fold (the ``encode`` npz, see docs/architecture.md).
-
-    Attributes:
-        modalities: modality names ``[M]``, in the order of the feature arrays.
-        train_features: float32 ``[M, N_train, F]``; row i of every modality is the same patch.
-        test_features: float32 ``[M, N_test, F]``.
-        train_labels: int64 ``[N_train]`` class index per training patch.
-        test_labels: int64 ``[N_test]``.
-    """
-
-    modalities: list[str]
-    train_features: np.ndarray
-    test_features: np.ndarray
-    train_labels: np.ndarray
-    test_labels: np.ndarray
-
-
-def load_features(path: str | Path, modalities: list[str]) -> Features:
-    """Read and check a features npz written by the ``encode`` stage.
-
-    Args:
-        path: ``results/{ds}/features/{model}/fold{k}.npz``.
-        modalities: the dataset's configured modality order; the file must list the same.
-
-    Returns:
-        The arrays, with features as float32 and labels as int64.
-
-    Raises:
-        InputError: a key is missing, shapes disagree, modalities differ from the config, or a
-            feature is not finite.
-    """
-    path = Path(path)
-    with np.load(path, allow_pickle=False) as npz:
-        missing = [k for k in _FEATURE_KEYS if k not in npz.files]
-        if missing:
-            raise InputError(
-                f"{path}: missing arrays {missing}; rerun the encode job that writes this file"
-            )
-        arrays = {k: npz[k] for k in _FEATURE_KEYS}
-    found = [str(m) for m in arrays["modalities"]]
-    if found != list(modalities):
-        raise InputError(
-            f"{path}: modalities {found} differ from the configured {list(modalities)}; "
-            f"delete the file and rerun encode with the current config"
-        )
-    m = len(modalities)
-    for split in ("train", "test"):
-        feats, labels = arrays[f"{split}_features"], arrays[f"{split}_labels"]
-        if feats.ndim != 3 or feats.shape[0] != m or labels.shape != (feats.shape[1],):
-            raise InputError(
-                f"{path}: {split}_features has shape {feats.shape} and {split}_labels "
-                f"{labels.shape}; expected [{m}, N, F] and [N]"
-            )
-        if feats.shape[1] == 0:
-            raise InputError(f"{path}: no {split} patches; check the folds and patch sampling")
-        arrays[f"{split}_features"] = feats.astype(np.float32, copy=False)
-        arrays[f"{split}_labels"] = labels.astype(np.int64, copy=False)
-    if arrays["train_features"].shape[2] != arrays["test_features"].shape[2]:
-        raise InputError(
-            f"{path}: train and test features have different feature counts "
-            f"({arrays['train_features'].shape[2]} vs {arrays['test_features'].shape[2]})"
-        )
-    for split in ("train", "test"):
-        for i, name in enumerate(modalities):
-            # scikit-learn's trees accept NaN (as missing values) silently; a NaN here is a bug
-            # upstream, so refuse it.
-            if not np.isfinite(arrays[f"{split}_features"][i]).all():
-                raise InputError(
-                    f"{path}: non-finite {split} features for modality {name!r}; check the "
-                    f"training history of this network (diverged?) and rerun encode"
-                )
-    return Features(
-        modalities=found,
-        train_features=arrays["train_features"],
-        test_features=arrays["test_features"],
-        train_labels=arrays["train_labels"],
-        test_labels=arrays["test_labels"],
-    )
-
 
 def training_modalities(model: str, modalities: list[str]) -> list[str]:
     """The modalities s whose features train a forest for network ``model``.
@@ -266,18 +175,20 @@ def evaluate(
     dataset_name: str,
     model: str,
     fold: int,
-    dataset: dict,
+    modalities: list[str],
+    seed: int,
+    max_train_patches: int | None,
     n_trees: int,
-    seed_key: str,
     threads: int = 1,
 ) -> pd.DataFrame:
     """Rule ``evaluate``: accuracy of every (train, test) modality pair for one network and fold.
 
-    The forest for training modality s has ``random_state = derive_seed(dataset["seed"],
-    seed_key, s)``. With ``dataset["max_forest_train_patches"]`` set, the forests train on a
-    stratified subset drawn with ``derive_seed(dataset["seed"], dataset_name,
-    "forest_train_subset", fold)``: the same patches for every network and modality of the
-    fold, so that cells differ by their features and not by the subsample.
+    The forest for training modality s has ``random_state = derive_seed(seed, seed_key(
+    dataset_name, model, fold), s)`` (:func:`crossmodal.seeds.seed_key`). With
+    ``max_train_patches`` set, the forests train on a stratified subset drawn with
+    ``derive_seed(seed, dataset_name, "forest_train_subset", fold)``: the same patches for every
+    network and modality of the fold, so that cells differ by their features and not by the
+    subsample.
 
     Args:
         features_path: ``results/{ds}/features/{model}/fold{k}.npz``.
@@ -286,10 +197,10 @@ def evaluate(
         dataset_name: the dataset's config key.
         model: network id.
         fold: fold index.
-        dataset: the dataset's validated config block (``modalities``, ``seed``,
-            ``max_forest_train_patches``).
-        n_trees: trees per forest.
-        seed_key: ``"{ds}/{model}/fold{k}"``.
+        modalities: the dataset's ``modalities`` (config order).
+        seed: the dataset's ``seed``.
+        max_train_patches: the dataset's ``max_forest_train_patches`` (``None``: every patch).
+        n_trees: trees per forest (``forest.n_trees``).
         threads: cores for each forest.
 
     Returns:
@@ -298,16 +209,16 @@ def evaluate(
     Raises:
         InputError: the features file is malformed or does not match the config.
     """
-    modalities = list(dataset["modalities"])
+    modalities = list(modalities)
     features = load_features(features_path, modalities)
     train_mods = training_modalities(model, modalities)
-    seed = dataset.get("seed", 0)
+    key = seed_key(dataset_name, model, fold)
     table = evaluate_features(
         features,
         train_mods,
         n_trees=n_trees,
-        forest_seeds={s: derive_seed(seed, seed_key, s) for s in train_mods},
-        max_train_patches=dataset.get("max_forest_train_patches"),
+        forest_seeds={s: derive_seed(seed, key, s) for s in train_mods},
+        max_train_patches=max_train_patches,
         subsample_seed=derive_seed(seed, dataset_name, "forest_train_subset", int(fold)),
         n_jobs=threads,
     )

@@ -142,7 +142,7 @@ def read_folds(folds_tsv: str | Path) -> pd.DataFrame:
         DataFrame ``scan_id`` (str), ``subject_id`` (str), ``fold`` (int), ``half`` (int).
 
     Raises:
-        InputError: the file is missing or lacks a column.
+        InputError: the file is missing, lacks a column, or a ``half`` is not 0 or 1.
     """
     path = Path(folds_tsv)
     if not path.is_file():
@@ -151,4 +151,6 @@ def read_folds(folds_tsv: str | Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"{path} lacks columns {missing}; re-run the folds step")
+    if not table["half"].isin([0, 1]).all():
+        raise InputError(f"{path}: column half must be 0 or 1; re-run the folds step")
     return table

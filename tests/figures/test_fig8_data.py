@@ -4,10 +4,9 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from crossmodal.errors import InputError
-from crossmodal.evaluate import Features as EvalFeatures
 from crossmodal.evaluate import evaluate_features
+from crossmodal.features import Features, load_features
 from crossmodal.figures import fig8_data as fig8
-from crossmodal.figures.inputs import load_features
 
 from figure_fixtures import make_features, make_folds
 
@@ -56,8 +55,9 @@ def test_all_features_kept_equals_the_ordinary_evaluation_on_each_half(tmp_path,
     for eval_half in (0, 1):
         sel = halves == eval_half
         ordinary = evaluate_features(
-            EvalFeatures(MODS, features.train, features.test[:, sel], features.train_labels,
-                         features.test_labels[sel]),
+            Features(MODS, features.train_features, features.test_features[:, sel],
+                     features.train_labels, features.test_labels[sel], features.train_scans,
+                     features.test_scans[sel]),
             MODS, n_trees=5, forest_seeds=seeds, max_train_patches=cap, subsample_seed=7,
         )
         ours = result[(result["eval_half"] == eval_half) & (result["n_features"] == 8)]

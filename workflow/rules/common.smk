@@ -15,6 +15,7 @@ from crossmodal.model_ids import (
     cell_networks,
     network_ids,
 )
+from crossmodal.seeds import seed_key
 
 DATASETS = list(config["datasets"])
 GRID = config["grid"]
@@ -23,6 +24,38 @@ GRID = config["grid"]
 def dcfg(ds):
     """The validated (defaults filled) config block of dataset ``ds``."""
     return config["datasets"][ds]
+
+
+def ds_value(key):
+    """A param function: the value at dotted ``key`` of the job's dataset block.
+
+    ``params: epochs=ds_value("training.epochs")`` gives the job ``datasets.{ds}.training.epochs``
+    (defaults filled by the schema). Params hold only what a job reads, so that Snakemake's
+    params trigger reruns a job exactly when a key it uses changes.
+    """
+
+    def value(wildcards):
+        block = dcfg(wildcards.ds)
+        for part in key.split("."):
+            block = block[part]
+        return block
+
+    return value
+
+
+def ds_subset(*keys):
+    """A param function: the job's dataset block restricted to ``keys`` (top-level keys).
+
+    For library functions that take a block (``ingest``), e.g. ``ds_subset("layout",
+    "modalities")``; a key absent from the block (an optional one without a default, such as
+    ``root`` of a synthetic dataset) is left out.
+    """
+
+    def subset(wildcards):
+        block = dcfg(wildcards.ds)
+        return {key: block[key] for key in keys if key in block}
+
+    return subset
 
 
 def is_synthetic(ds):

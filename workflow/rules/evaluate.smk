@@ -21,9 +21,10 @@ rule evaluate:
         mem_mb=8000,
         runtime=120,
     params:
-        dataset=lambda wc: dcfg(wc.ds),
+        modalities=ds_value("modalities"),
+        seed=ds_value("seed"),
+        max_train_patches=ds_value("max_forest_train_patches"),
         n_trees=config["forest"]["n_trees"],
-        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     script:
         "../scripts/evaluate.py"
 
@@ -42,7 +43,7 @@ rule cell:
         mem_mb=1000,
         runtime=10,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        modalities=ds_value("modalities"),
     script:
         "../scripts/cell.py"
 
@@ -65,7 +66,7 @@ rule pairs:
         mem_mb=1000,
         runtime=10,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        modalities=ds_value("modalities"),
         cells=lambda wc: cells(wc.ds),
     script:
         "../scripts/pairs.py"

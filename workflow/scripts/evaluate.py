@@ -1,7 +1,9 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
 from crossmodal.evaluate import evaluate  # noqa: E402
 from crossmodal.logs import log_to  # noqa: E402
@@ -13,8 +15,9 @@ with log_to(snakemake.log[0]):
         dataset_name=snakemake.wildcards.ds,
         model=snakemake.wildcards.model,
         fold=int(snakemake.wildcards.fold),
-        dataset=snakemake.params.dataset,
+        modalities=snakemake.params.modalities,
+        seed=snakemake.params.seed,
+        max_train_patches=snakemake.params.max_train_patches,
         n_trees=snakemake.params.n_trees,
-        seed_key=snakemake.params.seed_key,
         threads=snakemake.threads,
     )

@@ -1,7 +1,9 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
 from crossmodal.figures.fig_plot import fig_plot  # noqa: E402
 from crossmodal.logs import log_to  # noqa: E402

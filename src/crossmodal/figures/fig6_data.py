@@ -24,7 +24,8 @@ import pandas as pd
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
 from crossmodal.figures.feature_stats import mean_pairwise_ncc, mutual_information, rank_by
-from crossmodal.figures.inputs import feature_files_by_model, load_features, model_columns
+from crossmodal.features import load_features
+from crossmodal.figures.inputs import feature_files_by_model, model_columns
 from crossmodal.seeds import derive_seed
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,9 @@ def fig6_data(
     frames = []
     for model in models:
         columns = model_columns(model, modalities)
-        features = load_features(files[model][fold], modalities)
+        features = load_features(files[model][fold], modalities, train=False)
         stats = feature_statistics(
-            features.test, features.test_labels, modalities, mi_samples,
+            features.test_features, features.test_labels, modalities, mi_samples,
             derive_seed(seed, dataset, "fig6", model, fold),
         )
         n_nan = int(stats.loc[stats["statistic"] == "ncc", "value"].isna().sum())
@@ -134,7 +135,7 @@ def fig6_data(
             log.warning("%s fold %d: %d features constant in a modality (NCC undefined)",
                         model, fold, n_nan)
         log.info("%s fold %d: %d features, %d test patches", model, fold,
-                 features.test.shape[2], features.test.shape[1])
+                 features.test_features.shape[2], features.test_features.shape[1])
         frames.append(stats.assign(dataset=dataset, model=model, fold=int(fold), **columns))
     result = pd.concat(frames, ignore_index=True)[COLUMNS]
     with atomic_path(table) as tmp:

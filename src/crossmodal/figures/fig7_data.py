@@ -18,7 +18,8 @@ import pandas as pd
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
 from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.figures.inputs import feature_files_by_model, load_features, model_columns
+from crossmodal.features import load_features
+from crossmodal.figures.inputs import feature_files_by_model, model_columns
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def fig7_data(
     frames = []
     for model in models:
         columns = model_columns(model, modalities)
-        curves = [sorted_ncc(load_features(files[model][k], modalities).test) for k in folds]
+        curves = [sorted_ncc(load_features(files[model][k], modalities, train=False).test_features) for k in folds]
         if len({len(c) for c in curves}) != 1:
             raise InputError(
                 f"Fig. 7: the folds of {model} have different feature counts "

@@ -9,7 +9,7 @@ to the k most correlated features and scored on the evaluation half's test featu
 modality t.
 
 The forests are those of Table I's ``evaluate`` stage (``crossmodal.evaluate``): same number of
-trees, default settings, ``random_state = derive_seed(seed, "{ds}/{model}/fold{k}", s)`` and the
+trees, default settings, ``random_state = derive_seed(seed, seed_key(ds, model, k), s)`` and the
 same stratified cap on the training set. The kept features stay in their original column order,
 so with all features kept a forest is exactly the fold's Table I forest, scored on one half
 (the paper: "if all features are selected, this is equivalent to the normal five-fold
@@ -31,14 +31,10 @@ from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
 from crossmodal.evaluate import subsample_training_set
 from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.figures.inputs import (
-    Features,
-    feature_files_by_model,
-    load_features,
-    model_columns,
-    read_folds,
-)
-from crossmodal.seeds import derive_seed
+from crossmodal.features import Features, load_features
+from crossmodal.figures.inputs import feature_files_by_model, model_columns
+from crossmodal.folds import read_folds
+from crossmodal.seeds import derive_seed, seed_key
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +63,7 @@ def halves_of_test_patches(
     """The half (0/1) of each test patch of a fold.
 
     Args:
-        folds: ``folds.tsv`` as read by :func:`crossmodal.figures.inputs.read_folds`.
+        folds: ``folds.tsv`` as read by :func:`crossmodal.folds.read_folds`.
         fold: the fold.
         test_scans: scan id per test patch ``[N]``.
         source: the features file (for messages).
@@ -130,14 +126,14 @@ def fold_accuracy(
     # which (rank_half, k) need which feature subset; kept columns stay in original order
     uses: dict[tuple[int, ...], list[tuple[int, int]]] = {}
     for rank_half in (0, 1):
-        order = rank_by(mean_pairwise_ncc(features.test[:, halves == rank_half]))
+        order = rank_by(mean_pairwise_ncc(features.test_features[:, halves == rank_half]))
         for k in counts:
             uses.setdefault(tuple(np.sort(order[:k]).tolist()), []).append((rank_half, k))
     all_kept = len(train_rows) == len(features.train_labels)
     y_train = features.train_labels if all_kept else features.train_labels[train_rows]
     rows = []
     for i, s in enumerate(features.modalities):
-        x_train = features.train[i] if all_kept else features.train[i][train_rows]
+        x_train = features.train_features[i] if all_kept else features.train_features[i][train_rows]
         for subset, needs in uses.items():
             columns = np.asarray(subset)
             start = time.perf_counter()
@@ -150,7 +146,7 @@ def fold_accuracy(
                 eval_rows = halves == 1 - rank_half
                 for j, t in enumerate(features.modalities):
                     accuracy = forest.score(
-                        features.test[j][eval_rows][:, columns], features.test_labels[eval_rows]
+                        features.test_features[j][eval_rows][:, columns], features.test_labels[eval_rows]
                     )
                     rows.append({
                         "_s": i, "_t": j,
@@ -216,9 +212,9 @@ def fig8_data(
                 derive_seed(seed, dataset, "forest_train_subset", int(k)),
             )
             result = fold_accuracy(
-                features, halves, capped_counts(feature_counts, features.test.shape[2]),
+                features, halves, capped_counts(feature_counts, features.test_features.shape[2]),
                 n_trees=n_trees,
-                forest_seeds={s: derive_seed(seed, f"{dataset}/{model}/fold{k}", s)
+                forest_seeds={s: derive_seed(seed, seed_key(dataset, model, k), s)
                               for s in modalities},
                 train_rows=train_rows,
                 n_jobs=threads,
