@@ -1,9 +1,15 @@
 # Reproduces van Tulder & de Bruijne, "Learning Cross-Modality Representations from Multi-Modal
 # Images" (IEEE TMI 2019). See README.md; stage contracts in docs/architecture.md.
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# This checkout's library, ahead of any installed crossmodal (the jobs' scripts do the same).
+sys.path.insert(0, f"{workflow.basedir}/src")
+
+from crossmodal.config_checks import check_config, check_schema
 
 # config.yaml next to this file is the default; a --configfile replaces it (Snakemake would
 # otherwise merge the two, mixing the default datasets into e.g. the smoke run).
@@ -12,7 +18,10 @@ if not workflow.config_settings.configfiles:
     configfile: f"{workflow.basedir}/config.yaml"
 
 
-validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+# a short message naming the key at fault first; then Snakemake's validation fills the defaults
+check_schema(config, SCHEMA)
+validate(config, SCHEMA)
 
 
 report: "workflow/report/workflow.rst"
@@ -36,6 +45,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/curves.smk"
 
 
 rule all:

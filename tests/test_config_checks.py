@@ -10,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from crossmodal.config_checks import check_config
+from crossmodal.config_checks import check_config, check_root, check_schema
 from crossmodal.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,11 +27,21 @@ def validated(cfg):
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "configs/smoke.yaml", "configs/paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "configs/smoke.yaml"])
 def test_shipped_configs_are_valid(name):
-    if not (REPO / name).exists():
-        pytest.skip(f"{name} not written yet")
+    check_schema(load(name), SCHEMA)
     check_config(validated(load(name)))
+
+
+def test_paper_config_is_valid_once_its_roots_are_set(tmp_path):
+    cfg = validated(load("configs/paper.yaml"))
+    check_schema(load("configs/paper.yaml"), SCHEMA)
+    # as shipped, the roots are placeholders to replace: the run stops before any job
+    with pytest.raises(InputError, match=r"config datasets\.oai\.root = '/path/to/OAI_iMorphics': no such directory"):
+        check_config(cfg)
+    for ds in cfg["datasets"].values():
+        ds["root"] = str(tmp_path)
+    check_config(cfg)
 
 
 def test_defaults_come_from_the_schema():
@@ -86,16 +96,75 @@ def test_cross_key_checks_name_the_key(edit, message):
         check_config(cfg)
 
 
-def test_snakemake_stops_before_any_job_naming_the_key(tmp_path):
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["datasets"]["smoke_knee"].update(pach_size=15),
+         r"^config datasets\.smoke_knee: unknown key 'pach_size'; did you mean 'patch_size'\?\n  keys allowed in "
+         r"datasets\.smoke_knee: affine_tolerance, classes, "),
+        (lambda c: c["datasets"]["smoke_knee"]["training"].update(epoch=3),
+         r"^config datasets\.smoke_knee\.training: unknown key 'epoch'; did you mean 'epochs'\?"),
+        # a misspelled required key is reported as the misspelling, not as the missing key
+        (lambda c: c["datasets"]["smoke_knee"].update(modalites=c["datasets"]["smoke_knee"].pop("modalities")),
+         r"^config datasets\.smoke_knee: unknown key 'modalites'; did you mean 'modalities'\?"),
+        (lambda c: c.update(figurs={}), r"^config \(top level\): unknown key 'figurs'; did you mean 'figures'\?"),
+        (lambda c: c.update(zzz=1), r"^config \(top level\): unknown key 'zzz'\n"),
+        (lambda c: c["datasets"]["smoke_knee"].update(folds="five"),
+         r"^config datasets\.smoke_knee\.folds: 'five' is not of type 'integer'\n"),
+        (lambda c: c["datasets"]["smoke_knee"]["classes"][1].update(values=[-1]),
+         r"^config datasets\.smoke_knee\.classes\.1\.values\.0: -1 is less than the minimum of 0"),
+    ],
+)
+def test_schema_problems_are_a_few_lines_naming_the_key(edit, message):
     cfg = load("configs/smoke.yaml")
-    cfg["datasets"]["smoke_knee"]["patches_per_clas"] = 10
+    edit(cfg)
+    with pytest.raises(InputError, match=message) as caught:
+        check_schema(cfg, SCHEMA)
+    assert len(str(caught.value).splitlines()) <= 2
+
+
+def test_root_must_be_an_existing_directory(tmp_path, monkeypatch):
+    check_root(str(tmp_path), "brats2018", "datasets.brats")
+    with pytest.raises(InputError, match=r"^config datasets\.brats\.root = '/no/such/dir': no such directory; set"):
+        check_root("/no/such/dir", "brats2018", "datasets.brats")
+    (tmp_path / "manifest.tsv").write_text("scan_id\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=rf"^config datasets\.oai\.root = 'manifest\.tsv' is a file, not a directory "
+                       rf"\(relative to the working directory {tmp_path}\); set it to the directory holding the "
+                       rf"generic data \(datasets\.oai\.manifest names the manifest inside it\)$"):
+        check_root("manifest.tsv", "generic", "datasets.oai")
+
+
+def real_root(root):
+    def edit(cfg):
+        cfg["datasets"]["smoke_knee"].pop("synthetic")
+        cfg["datasets"]["smoke_knee"]["root"] = root
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda c: c["datasets"]["smoke_knee"].update(patches_per_clas=10),
+         "unknown key 'patches_per_clas'; did you mean 'patches_per_class'?"),
+        (real_root("/path/to/nowhere"), "datasets.smoke_knee.root"),
+        (real_root("configs/smoke.yaml"), "datasets.smoke_knee.root"),
+    ],
+)
+def test_snakemake_stops_before_any_job_in_a_few_lines_naming_the_key(tmp_path, edit, key):
+    cfg = load("configs/smoke.yaml")
+    edit(cfg)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(cfg))
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "smoke.yaml").write_text("a file, not a directory")
     run = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile"),
          "--directory", str(tmp_path), "--configfile", str(path)],
         capture_output=True, text=True, timeout=120,
     )
+    output = run.stdout + run.stderr
     assert run.returncode != 0
-    assert "patches_per_clas" in run.stdout + run.stderr
+    assert key in output
+    assert len(output.splitlines()) <= 20, output
     assert not (tmp_path / "results").exists()

@@ -55,8 +55,9 @@ def knee_config(**changes):
         "layout": "generic",
         "modalities": ["normal", "fatsup"],
         "classes": KNEE_CLASSES,
-        "mask": {"rule": "dilated_labels"},
+        "mask": {"rule": "dilated_labels", "dilation_voxels": 1},
         "affine_tolerance": 1e-3,
+        "manifest": "manifest.tsv",
     }
     return {**cfg, **changes}
 
@@ -67,6 +68,7 @@ def brats_config(layout, values=(1, 2, 4), **changes):
         "modalities": ["t1", "t1c", "t2", "flair"],
         "classes": [{"name": "brain", "values": [0]}, {"name": "tumour", "values": list(values)}],
         "mask": {"rule": "nonzero"},
+        "affine_tolerance": 1e-3,
     }
     return {**cfg, **changes}
 
@@ -251,7 +253,8 @@ def test_affine_tolerance(tmp_path):
     shifted = AFFINE.copy()
     shifted[0, 3] += 0.01
     save(tmp_path / "d" / "img" / "s1_v1_fatsup.nii.gz", image(1), shifted)
-    with pytest.raises(InputError, match=r"scan 's1_v1'.*'fatsup'.*not aligned.*up to 0\.01 mm \(affine_tolerance 0\.001 mm\)"):
+    with pytest.raises(InputError, match=r"scan 's1_v1'.*'fatsup'.*not aligned.*up to 0\.01 mm \(affine_tolerance 0\.001 mm\)"
+                       r".* or raise datasets\.d\.affine_tolerance if"):
         ingest(tmp_path / "d", knee_config(), tmp_path / "m.tsv", "d")
     ingest(tmp_path / "d", knee_config(affine_tolerance=0.02), tmp_path / "m.tsv", "d")
     assert (tmp_path / "m.tsv").exists()
@@ -311,8 +314,10 @@ BAD_GENERIC = {
         lambda root: save(root / "lab" / "s2_v0.nii.gz", knee_labels(), np.diag([0.5, 0.6, 1.3, 1])),
         r"scan 's2_v0'.*label .*s2_v0\.nii\.gz and modality 'normal'.*not aligned",
     ),
-    "nan voxel": (_nan, r"scan 's2_v0'.*s2_v0_normal\.nii\.gz has 1 NaN or infinite voxels \(first at \(2, 3, 1\)\)"),
-    "infinite voxel": (_inf, r"scan 's1_v0'.*s1_v0_fatsup\.nii\.gz has 1 NaN or infinite voxels"),
+    "nan voxel": (
+        _nan, r"scan 's2_v0': modality 'normal' \(.*s2_v0_normal\.nii\.gz\) has 1 NaN or infinite voxels \(first at \(2, 3, 1\)\)"
+    ),
+    "infinite voxel": (_inf, r"scan 's1_v0': modality 'fatsup' \(.*s1_v0_fatsup\.nii\.gz\) has 1 NaN or infinite voxels"),
     "label outside classes": (
         _label(7),
         r"scan 's1_v1'.*label file .*s1_v1\.nii\.gz has values \[7\] that no class of config datasets\.d\.classes maps \(mapped: \[0, 1, 2, 3\]\)",
@@ -321,7 +326,8 @@ BAD_GENERIC = {
     "negative label": (_label(-1), r"s1_v1\.nii\.gz has negative values \[-1\.0\]"),
     "no foreground for dilated_labels": (
         lambda root: save(root / "lab" / "s1_v0.nii.gz", np.zeros(SHAPE, np.uint8)),
-        r"scan 's1_v0'.*s1_v0\.nii\.gz has no foreground voxel \(classes \['cartilage', 'meniscus'\]\), so the dilated_labels mask is empty",
+        r"scan 's1_v0': label file .*s1_v0\.nii\.gz has no foreground voxel \(cartilage 0, meniscus 0 voxels; "
+        r"background 120\), so no patch of a foreground class can be drawn from it; fix the label file or leave",
     ),
     "same scan, other files": (
         _rows(lambda rows: rows.append(["s1_v0", "S1"] + rows[1][2:])),
@@ -416,3 +422,112 @@ def test_bad_layout_input(tmp_path):
     with pytest.raises(InputError, match=r"dataset 'x': data directory .*nowhere not found; set config datasets\.x\.root"):
         ingest(tmp_path / "nowhere", brats_config("brats2018"), out, "x")
     assert not out.exists()
+
+
+# --- what patch sampling will need, checked before anything is written ----------------------------
+
+
+def write_brain(root, scans, shape=(16, 16, 16)):
+    """A brats2018-layout dataset: a brain block 3..12 per scan, ``scans`` maps id -> tumour voxels."""
+    for case, tumour in scans.items():
+        folder = root / case
+        brain = np.zeros(shape, np.float32)
+        brain[3:13, 3:13, 3:13] = 1 + image(0, shape)[3:13, 3:13, 3:13] / 1000
+        for i, suffix in enumerate(("t1", "t1ce", "t2", "flair")):
+            save(folder / f"{case}_{suffix}.nii.gz", brain * (i + 1))
+        labels = np.zeros(shape, np.uint8)
+        for voxel in tumour:
+            labels[voxel] = 2
+        save(folder / f"{case}_seg.nii.gz", labels)
+
+
+def test_a_scan_without_foreground_is_refused_under_every_mask_rule(tmp_path):
+    write_brain(tmp_path / "b", {"Brats18_A_1": [(7, 7, 7)], "Brats18_B_1": []})
+    with pytest.raises(InputError, match=r"scan 'Brats18_B_1': label file .*Brats18_B_1_seg\.nii\.gz has no "
+                       r"foreground voxel \(tumour 0 voxels; brain 4096\).*leave the scan out"):
+        ingest(tmp_path / "b", brats_config("brats2018"), tmp_path / "m.tsv", "b")
+    assert not (tmp_path / "m.tsv").exists()
+
+
+def test_a_class_with_too_few_eligible_voxels_is_refused_with_advice_that_fits(tmp_path):
+    from crossmodal.sample_patches import PatchBudget
+
+    # A: 3 tumour voxels, 2 of them at least 4 voxels from the border; B: one, at the border
+    write_brain(tmp_path / "b", {"Brats18_A_1": [(7, 7, 7), (8, 7, 7), (7, 7, 14)], "Brats18_B_1": [(7, 7, 7)]})
+    cfg = brats_config("brats2018")
+    out = tmp_path / "m.tsv"
+    with pytest.raises(InputError, match=r"scan 'Brats18_A_1' \(label file .*\), class 'tumour': 2 eligible voxels "
+                       r"\(in the sampling mask, at least 4 voxels from the border; 3 voxels of the class in "
+                       r"total\) but patches_per_class is 3; lower patches_per_class to at most 2, set "
+                       r"sample_with_replacement: true, or exclude the scan"):
+        ingest(tmp_path / "b", cfg, out, "b", budget=PatchBudget(9, 3, False))
+    assert not out.exists()
+    ingest(tmp_path / "b", cfg, out, "b", budget=PatchBudget(9, 3, True))  # resampled later
+    ingest(tmp_path / "b", cfg, out, "b", budget=PatchBudget(9, 1, False))
+    assert read_tsv(out)["scan_id"].tolist() == ["Brats18_A_1", "Brats18_B_1"]
+    # the brain class: the brain block 3..12 within 4 voxels of the border leaves 4..11 (512),
+    # less A's two eligible tumour voxels
+    with pytest.raises(InputError, match=r"scan 'Brats18_A_1' .*class 'brain': 510 eligible voxels .*4093 voxels "
+                       r"of the class in total\) but patches_per_class is 600"):
+        ingest(tmp_path / "b", cfg, out, "b", budget=PatchBudget(9, 600, False))
+    write_brain(tmp_path / "c", {"Brats18_A_1": [(7, 7, 7)], "Brats18_B_1": [(7, 7, 14)]})
+    with pytest.raises(InputError, match=r"scan 'Brats18_B_1' .*class 'tumour': 1 voxels of the class, but none "
+                       r"of them in the sampling mask at least 4 voxels from the image border \(patch_size 9\), "
+                       r"so no patch of it can be drawn; exclude the scan$"):
+        ingest(tmp_path / "c", cfg, out, "c", budget=PatchBudget(9, 1, True))
+
+
+def test_eligible_counts_at_ingest_equal_those_of_sampling_under_dilated_labels(tmp_path):
+    """The knee mask (dilated labels) is rebuilt at ingest exactly as normalize builds it."""
+    from crossmodal.normalize import normalize_dataset
+    from crossmodal.sample_patches import PatchBudget
+
+    rows = write_generic(tmp_path / "d")
+    shape = (14, 13, 12)
+    labels = np.zeros(shape, np.uint8)
+    labels[5:8, 6, 6], labels[9, 6, 6] = 1, 3
+    for scan, *_ in rows:
+        for i, modality in enumerate(("normal", "fatsup")):
+            save(tmp_path / "d" / "img" / f"{scan}_{modality}.nii.gz", image(1000 * i + 1, shape))
+        save(tmp_path / "d" / "lab" / f"{scan}.nii.gz", labels)
+    cfg = knee_config(mask={"rule": "dilated_labels", "dilation_voxels": 2})
+    out = tmp_path / "m.tsv"
+    ingest(tmp_path / "d", cfg, out, "d")
+    normalize_dataset(out, tmp_path / "v", modalities=cfg["modalities"], classes=cfg["classes"],
+                      mask=cfg["mask"], patch_size=5, name="d")
+    from crossmodal.sample_patches import eligible_counts
+
+    sampled = eligible_counts(np.load(tmp_path / "v" / "s1_v0.labels.npy"), np.load(tmp_path / "v" / "s1_v0.mask.npy"), 3, 5)
+    assert sampled[1:].tolist() == [3, 1]
+    n = int(sampled[0])
+    with pytest.raises(InputError, match=rf"class 'background': {n} eligible voxels .* patches_per_class is {n + 1}"):
+        ingest(tmp_path / "d", cfg, out, "d", budget=PatchBudget(5, n + 1, False))
+    with pytest.raises(InputError, match=r"class 'cartilage': 3 eligible voxels .* patches_per_class is 4"):
+        ingest(tmp_path / "d", cfg, out, "d", budget=PatchBudget(5, 4, False))
+    ingest(tmp_path / "d", cfg, out, "d", budget=PatchBudget(5, n, True))
+
+
+def test_nan_in_a_4d_file_names_the_modality_and_channel(tmp_path):
+    write_msd(tmp_path / "msd")
+    data = np.stack([image(1000 * c + 1) for c in range(4)], axis=-1)
+    data[1, 2, 3, 2] = np.nan
+    save(tmp_path / "msd" / "imagesTr" / "BRATS_002.nii.gz", data)
+    with pytest.raises(InputError, match=r"scan 'BRATS_002': modality 't1c' \(.*BRATS_002\.nii\.gz, channel 2\) has 1 "
+                       r"NaN or infinite voxels \(first at \(1, 2, 3\)\)"):
+        ingest(tmp_path / "msd", brats_config("msd", (1, 2, 3)), tmp_path / "m.tsv", "m")
+
+
+def test_scan_files_lists_what_the_layout_finds_without_reading_it(tmp_path):
+    from crossmodal.ingest import scan_files
+
+    write_generic(tmp_path / "d")
+    (tmp_path / "d" / "img" / "s2_v0_normal.nii.gz").write_text("not read here")
+    files = scan_files(tmp_path / "d", knee_config(), "d")
+    assert files[0] == str(tmp_path / "d" / "manifest.tsv")
+    assert len(files) == 1 + 3 * 3 and str(tmp_path / "d" / "lab" / "s2_v0.nii.gz") in files
+    write_brats2018(tmp_path / "b")
+    files = scan_files(tmp_path / "b", brats_config("brats2018"), "b")
+    assert [os.path.basename(f) for f in files[:5]] == [
+        "Brats18_A_1_flair.nii.gz", "Brats18_A_1_seg.nii.gz", "Brats18_A_1_t1.nii.gz",
+        "Brats18_A_1_t1ce.nii.gz", "Brats18_A_1_t2.nii.gz"]
+    assert len(files) == 10

@@ -119,7 +119,7 @@ def test_normalize_dataset_knee_like(tmp_path):
     dataset = {"modalities": ["normal", "fatsup"], "classes": CLASSES,
                "mask": {"rule": "dilated_labels", "dilation_voxels": 2}, "patch_size": 5}
     out = tmp_path / "volumes"
-    normalize_dataset(_manifest(tmp_path, rows), out, dataset, "knee")
+    normalize_dataset(_manifest(tmp_path, rows), out, **dataset, name="knee")
 
     index = read_volume_index(out)
     assert index["scan_id"].tolist() == ["k1", "k2"]
@@ -161,7 +161,7 @@ def test_normalize_dataset_brain_like_4d_file_and_errors(tmp_path):
     row["mask"] = "rule:nonzero"
     classes = [{"name": "brain", "values": [0]}, {"name": "tumour", "values": [1, 2, 4]}]
     dataset = {"modalities": ["t1", "t2"], "classes": classes, "mask": {"rule": "nonzero"}, "patch_size": 3}
-    normalize_dataset(_manifest(tmp_path, [row]), tmp_path / "v", dataset, "brain")
+    normalize_dataset(_manifest(tmp_path, [row]), tmp_path / "v", **dataset, name="brain")
     index = read_volume_index(tmp_path / "v")
     assert index.loc[0, ["origin_x", "origin_y", "origin_z", "shape_x", "shape_y", "shape_z"]].tolist() == [2, 3, 1, 14, 10, 10]
     assert index.loc[0, "mask_voxels"] == 12 * 8 * 8
@@ -172,4 +172,4 @@ def test_normalize_dataset_brain_like_4d_file_and_errors(tmp_path):
     data[3:15, 4:12, 2:10, 1] = 5.0  # constant second modality inside the mask
     _nifti(tmp_path / "b1.nii.gz", data)
     with pytest.raises(InputError, match="dataset brain, scan 'b1', modality 't2'"):
-        normalize_dataset(_manifest(tmp_path, [row]), tmp_path / "v2", dataset, "brain")
+        normalize_dataset(_manifest(tmp_path, [row]), tmp_path / "v2", **dataset, name="brain")

@@ -48,8 +48,21 @@ def test_eligible_region_keeps_half_a_patch_from_borders():
 
 def test_too_few_voxels_names_scan_class_and_counts():
     labels, mask = tiny_scan()
-    with pytest.raises(InputError, match=r"scan s1, class 'meniscus': 2 eligible voxels .*4 voxels of the class.* is 3"):
+    with pytest.raises(InputError, match=r"scan s1, class 'meniscus': 2 eligible voxels .*4 voxels of the class.* "
+                       r"is 3; lower patches_per_class to at most 2, set sample_with_replacement: true"):
         sample_centres(labels, mask, NAMES, 3, 5, seed=0, where="scan s1")
+
+
+def test_eligible_counts_on_the_raw_grid_equal_those_after_the_crop():
+    """Ingest counts on the raw image what sampling counts on the cropped volume."""
+    from crossmodal.normalize import bounding_box
+    from crossmodal.sample_patches import eligible_counts
+
+    labels, mask = tiny_scan()
+    raw = eligible_counts(labels, mask, 3, 5)
+    assert raw.tolist() == [8 * 8 * 8 - 64 - 2, 64, 2]  # x, y, z in 2..9 (the slab is z 2..9)
+    box = bounding_box(mask, 5 // 2)
+    assert eligible_counts(labels[box], mask[box], 3, 5).tolist() == raw.tolist()
 
 
 def test_with_replacement_resamples_only_the_short_class():
@@ -58,9 +71,14 @@ def test_with_replacement_resamples_only_the_short_class():
     np.testing.assert_array_equal(np.bincount(classes), [5, 5, 5])
     assert {tuple(c) for c in centres[10:]} == {(2, 6, 7), (3, 6, 7)}
     assert len({tuple(c) for c in centres[:10]}) == 10
-    labels[:] = np.where(labels == 2, 0, labels)
-    with pytest.raises(InputError, match="class 'meniscus': 0 eligible"):
-        sample_centres(labels, mask, NAMES, 5, 5, seed=0, with_replacement=True)
+    border_only = np.where((labels == 2) & (np.arange(12)[:, None, None] >= 2), 0, labels)
+    with pytest.raises(InputError, match=r"class 'meniscus': 2 voxels of the class, but none of them in the "
+                       r"sampling mask at least 2 voxels from the image border .*exclude the scan$"):
+        sample_centres(border_only, mask, NAMES, 5, 5, seed=0, with_replacement=True)
+    absent = np.where(labels == 2, 0, labels)
+    with pytest.raises(InputError, match=r"class 'meniscus': no voxel of the class in this scan.*exclude the "
+                       r"scan from the dataset or fix its label file$"):
+        sample_centres(absent, mask, NAMES, 5, 5, seed=0, with_replacement=True)
 
 
 def test_sample_dataset_writes_one_file_per_scan(tmp_path):
@@ -71,9 +89,9 @@ def test_sample_dataset_writes_one_file_per_scan(tmp_path):
         np.save(vol / f"{scan}.labels.npy", labels)
         np.save(vol / f"{scan}.mask.npy", mask)
     pd.DataFrame({"scan_id": ["s1", "s2"], "patch_size": [5, 5]}).to_csv(vol / "index.tsv", sep="\t", index=False)
-    dataset = {"classes": [{"name": n, "values": [i]} for i, n in enumerate(NAMES)], "patches_per_class": 2,
-               "patch_size": 5, "seed": 3, "sample_with_replacement": False}
-    sample_dataset(vol, tmp_path / "patches", dataset, "demo")
+    dataset = {"class_names": NAMES, "patches_per_class": 2, "patch_size": 5, "seed": 3,
+               "with_replacement": False}
+    sample_dataset(vol, tmp_path / "patches", **dataset, name="demo")
     for scan in ["s1", "s2"]:
         centres, classes = read_patches(tmp_path / "patches", scan)
         expected = sample_centres(labels, mask, NAMES, 2, 5, seed=derive_seed(3, scan))
@@ -83,4 +101,4 @@ def test_sample_dataset_writes_one_file_per_scan(tmp_path):
         assert sorted(data.files) == ["centres", "labels"]
     dataset["patch_size"] = 7
     with pytest.raises(InputError, match="re-run normalize"):
-        sample_dataset(vol, tmp_path / "p2", dataset, "demo")
+        sample_dataset(vol, tmp_path / "p2", **dataset, name="demo")

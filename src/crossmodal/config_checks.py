@@ -1,19 +1,108 @@
-"""Checks of the configuration that a JSON schema cannot express.
+"""Start-up checks of the configuration, run by the Snakefile before any job.
 
-The schema (workflow/schemas/config.schema.yaml) checks keys, types, ranges and fills defaults;
-this module checks relations between keys. Both run at workflow start-up, before any job.
+The schema (workflow/schemas/config.schema.yaml) is the one home of keys, types, ranges and
+defaults: :func:`check_schema` reports what it rejects in a few lines naming the key. Then
+Snakemake's validation fills the defaults, and :func:`check_config` checks what a schema cannot
+express: relations between keys, and that a real dataset's ``root`` is a directory.
 """
 
 from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import yaml
 
 from crossmodal.errors import InputError
 from crossmodal.model_ids import axial_model_ids, parse_model_id
 
 SYNTHETIC_MODALITIES = {"knee": ["normal", "fatsup"], "brats": ["t1", "t1c", "t2", "flair"]}
+#: longest excerpt of a schema message (jsonschema quotes whole offending values)
+MESSAGE_CHARS = 300
+
+
+def _key_path(parts) -> str:
+    return ".".join(str(p) for p in parts) or "(top level)"
+
+
+def check_schema(config: dict, schema_path: str | Path) -> None:
+    """Check a config against the JSON schema, with a short message naming the key at fault.
+
+    Snakemake's own validation (which also fills the defaults) reports a problem with a dump of
+    the whole schema; this runs first, so that a misspelled key, a wrong type or value is
+    reported in a few lines. A key the schema does not know is reported with the key it
+    probably meant (:func:`difflib.get_close_matches`), before any other problem: a misspelled
+    required key also shows up as a missing one.
+
+    Args:
+        config: the config as loaded (defaults not yet filled).
+        schema_path: ``workflow/schemas/config.schema.yaml``.
+
+    Raises:
+        InputError: ``config <dotted.key>: ...`` for the most relevant problem.
+    """
+    from jsonschema import Draft202012Validator  # a dependency of Snakemake, which runs this
+    from jsonschema.exceptions import best_match
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(config))
+    if not errors:
+        return
+    for error in errors:
+        known = error.schema.get("properties", {}) if error.validator == "additionalProperties" else None
+        if known is None or not isinstance(error.instance, dict):
+            continue
+        unknown = [key for key in error.instance if key not in known]
+        if not unknown:
+            continue
+        where = _key_path(error.absolute_path)
+        close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(
+            f"config {where}: unknown key {unknown[0]!r}{hint}\n"
+            f"  keys allowed in {where}: {', '.join(sorted(known))}"
+        )
+    error = best_match(errors)
+    message = error.message
+    if len(message) > MESSAGE_CHARS:
+        message = message[:MESSAGE_CHARS] + " ..."
+    raise InputError(
+        f"config {_key_path(error.absolute_path)}: {message}\n"
+        f"  (every key, its type and default: {Path(schema_path).name})"
+    )
+
+
+def check_root(root: str, layout: str, key: str) -> None:
+    """A real dataset's ``root`` must be an existing directory (checked before any job).
+
+    Args:
+        root: the configured ``root`` (relative paths are read from the working directory).
+        layout: the dataset's layout, for the message.
+        key: ``datasets.<name>``.
+
+    Raises:
+        InputError: naming ``<key>.root``: the path does not exist or is not a directory.
+    """
+    path = Path(root)
+    seen_from = "" if path.is_absolute() else f" (relative to the working directory {os.getcwd()})"
+    if not path.exists():
+        raise InputError(
+            f"config {key}.root = {root!r}: no such directory{seen_from}; set it to the "
+            f"directory holding the {layout} data"
+        )
+    if not path.is_dir():
+        manifest = f" ({key}.manifest names the manifest inside it)" if layout == "generic" else ""
+        raise InputError(
+            f"config {key}.root = {root!r} is a file, not a directory{seen_from}; set it to the "
+            f"directory holding the {layout} data{manifest}"
+        )
 
 
 def check_config(config: dict) -> None:
     """Check cross-key constraints of a schema-validated config.
+
+    Also: the ``root`` of every real dataset is an existing directory (:func:`check_root`).
 
     Raises:
         InputError: naming the first offending key, e.g. ``datasets.oai.root``.
@@ -33,6 +122,8 @@ def check_config(config: dict) -> None:
                 f"config {key}.root is missing: set it to the directory holding the "
                 f"{ds['layout']} data (or add a `synthetic:` block to generate data)"
             )
+        else:
+            check_root(ds["root"], ds["layout"], key)
         if ds["mask"]["rule"] == "file" and ds["layout"] != "generic":
             raise InputError(
                 f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "

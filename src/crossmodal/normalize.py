@@ -224,15 +224,25 @@ def _read_scan(row: pd.Series, modalities: list[str]) -> tuple[np.ndarray, np.nd
 
 
 def normalize_dataset(
-    manifest: str | Path, volumes_dir: str | Path, dataset: dict, name: str = "dataset"
+    manifest: str | Path,
+    volumes_dir: str | Path,
+    *,
+    modalities: list[str],
+    classes: list[dict],
+    mask: dict,
+    patch_size: int,
+    name: str = "dataset",
 ) -> pd.DataFrame:
     """Normalize and crop every scan of a manifest (rule ``normalize``).
 
     Args:
         manifest: ``results/{ds}/manifest.tsv`` (columns in docs/architecture.md).
         volumes_dir: output directory ``results/{ds}/volumes``.
-        dataset: the dataset's config block with defaults filled (uses ``modalities``,
-            ``classes``, ``mask.rule``, ``mask.dilation_voxels``, ``patch_size``).
+        modalities: the dataset's ``modalities`` (config order).
+        classes: the dataset's ``classes`` (``[{"name", "values"}, ...]``).
+        mask: the dataset's ``mask`` block: ``rule``, and ``dilation_voxels`` for rule
+            ``dilated_labels``.
+        patch_size: odd patch edge P; the crop keeps ``P // 2`` voxels around the mask.
         name: dataset key, for messages.
 
     Returns:
@@ -243,10 +253,10 @@ def normalize_dataset(
             a modality is constant in its mask. Messages name the dataset and scan.
     """
     volumes_dir = Path(volumes_dir)
-    modalities = list(dataset["modalities"])
-    patch_size = int(dataset["patch_size"])
-    rule = dataset["mask"]["rule"]
-    radius = int(dataset["mask"]["dilation_voxels"]) if rule == "dilated_labels" else 0
+    modalities = list(modalities)
+    patch_size = int(patch_size)
+    rule = mask["rule"]
+    radius = int(mask["dilation_voxels"]) if rule == "dilated_labels" else 0
     table = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
     needed = ["scan_id", "subject_id", "label", "mask"] + [
         f"{k}_{m}" for m in modalities for k in ("image", "channel")
@@ -262,9 +272,9 @@ def normalize_dataset(
         scan = row["scan_id"]
         where = f"dataset {name}, scan {scan!r}"
         images, raw_labels, mask_file = _read_scan(row, modalities)
-        labels = map_labels(raw_labels, dataset["classes"], f"{where}, label file {row['label']}")
-        mask = normalization_mask(images, labels, rule, radius, mask_file)
-        box = bounding_box(mask, patch_size // 2)
+        labels = map_labels(raw_labels, classes, f"{where}, label file {row['label']}")
+        region = normalization_mask(images, labels, rule, radius, mask_file)
+        box = bounding_box(region, patch_size // 2)
         if box is None:
             raise InputError(
                 f"{where}: the normalization mask (rule {rule!r}) is empty"
@@ -273,15 +283,15 @@ def normalize_dataset(
         # The box holds the whole mask, so cropping first changes no statistic and saves work.
         # ascontiguousarray: saved .npy files must be C-ordered for memory mapping and gathering.
         images = np.ascontiguousarray(images[(slice(None),) + box])
-        labels, mask = np.ascontiguousarray(labels[box]), np.ascontiguousarray(mask[box])
-        normalized, means, sds = normalize_within(images, mask, modalities, where)
+        labels, region = np.ascontiguousarray(labels[box]), np.ascontiguousarray(region[box])
+        normalized, means, sds = normalize_within(images, region, modalities, where)
         _save(volume_path(volumes_dir, scan), normalized)
         _save(labels_path(volumes_dir, scan), labels)
-        _save(mask_path(volumes_dir, scan), mask)
+        _save(mask_path(volumes_dir, scan), region)
         record = {"scan_id": scan, "subject_id": row["subject_id"]}
         record.update({f"origin_{a}": s.start for a, s in zip("xyz", box)})
         record.update({f"shape_{a}": s.stop - s.start for a, s in zip("xyz", box)})
-        record.update({"patch_size": patch_size, "mask_voxels": int(mask.sum())})
+        record.update({"patch_size": patch_size, "mask_voxels": int(region.sum())})
         for m, mod in enumerate(modalities):
             record[f"mean_{mod}"] = means[m]
             record[f"sd_{mod}"] = sds[m]

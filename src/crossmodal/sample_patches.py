@@ -15,6 +15,7 @@ voxel (C) order, which keeps reads of memory-mapped volumes local.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,92 @@ def eligible_region(mask: np.ndarray, patch_size: int) -> np.ndarray:
     return region
 
 
+@dataclass(frozen=True)
+class PatchBudget:
+    """What patch sampling asks of every scan (the dataset's sampling keys).
+
+    Attributes:
+        patch_size: odd patch edge P; centres keep ``P // 2`` voxels from every border.
+        patches_per_class: N, centres drawn per class and scan.
+        with_replacement: ``sample_with_replacement``: a class with fewer than N (but at least
+            one) eligible voxels is drawn with replacement instead of being an error.
+    """
+
+    patch_size: int
+    patches_per_class: int
+    with_replacement: bool
+
+
+def eligible_counts(labels: np.ndarray, mask: np.ndarray, n_classes: int, patch_size: int) -> np.ndarray:
+    """Voxels per class that can centre a patch (in the mask, ``P // 2`` from every border).
+
+    The same on the raw grid (ingest) and on the cropped volume (sampling): normalize crops to
+    the mask's bounding box grown by ``P // 2``, clipped to the image, which removes no eligible
+    voxel and adds none.
+
+    Args:
+        labels: uint8 ``[X, Y, Z]`` class indices.
+        mask: bool ``[X, Y, Z]`` sampling mask.
+        n_classes: C.
+        patch_size: odd patch edge P.
+
+    Returns:
+        int64 ``[C]``.
+    """
+    region = eligible_region(mask, patch_size)
+    return np.bincount(labels[region].ravel(), minlength=n_classes)[:n_classes].astype(np.int64)
+
+
+def check_class_budget(
+    eligible: np.ndarray, totals: np.ndarray, class_names: list[str], budget: PatchBudget, where: str
+) -> list[int]:
+    """Can every class of a scan give ``patches_per_class`` centres? (ingest and sampling ask)
+
+    Args:
+        eligible: int ``[C]`` eligible voxels per class (:func:`eligible_counts`).
+        totals: int ``[C]`` voxels per class in the whole scan.
+        class_names: the C class names.
+        budget: the dataset's sampling keys.
+        where: dataset and scan, for messages.
+
+    Returns:
+        The classes to draw with replacement (fewer eligible voxels than N, ``with_replacement``).
+
+    Raises:
+        InputError: naming the scan, class and counts, with the advice that fits: a class
+            absent from the scan or without any eligible voxel cannot be helped by drawing with
+            replacement; a class with some is, or by fewer patches per class.
+    """
+    n = budget.patches_per_class
+    half = budget.patch_size // 2
+    short = []
+    for c, name in enumerate(class_names):
+        have, total = int(eligible[c]), int(totals[c])
+        if have >= n:
+            continue
+        head = f"{where}, class {name!r}: "
+        if total == 0:
+            raise InputError(
+                head + f"no voxel of the class in this scan, so none of its {n} patches per class "
+                f"can be drawn; exclude the scan from the dataset or fix its label file"
+            )
+        if have == 0:
+            raise InputError(
+                head + f"{total} voxels of the class, but none of them in the sampling mask at "
+                f"least {half} voxels from the image border (patch_size {budget.patch_size}), so "
+                f"no patch of it can be drawn; exclude the scan"
+            )
+        if not budget.with_replacement:
+            raise InputError(
+                head + f"{have} eligible voxels (in the sampling mask, at least {half} voxels from "
+                f"the border; {total} voxels of the class in total) but patches_per_class is {n}; "
+                f"lower patches_per_class to at most {have}, set sample_with_replacement: true, "
+                f"or exclude the scan"
+            )
+        short.append(c)
+    return short
+
+
 def sample_centres(
     labels: np.ndarray,
     mask: np.ndarray,
@@ -105,32 +192,26 @@ def sample_centres(
         ``(centres int16 [C*N, 3], labels uint8 [C*N])``, class by class.
 
     Raises:
-        InputError: a class has fewer than N eligible voxels (none at all, in
-            ``with_replacement`` mode); the message names the scan, class and counts.
+        InputError: see :func:`check_class_budget`.
     """
     if max(labels.shape) > np.iinfo(np.int16).max:
         raise InputError(f"{where}: volume {labels.shape} too large for int16 centres")
+    budget = PatchBudget(patch_size, n_per_class, with_replacement)
     region = eligible_region(mask, patch_size)
     candidates = np.flatnonzero(region)
     candidate_labels = labels.reshape(-1)[candidates]
+    n_classes = len(class_names)
+    eligible = np.bincount(candidate_labels, minlength=n_classes)[:n_classes]
+    totals = np.bincount(labels.ravel(), minlength=n_classes)[:n_classes]
+    short = check_class_budget(eligible, totals, class_names, budget, where)
     rng = np.random.default_rng(seed)
     chosen = []
     for c, name in enumerate(class_names):
         pool = candidates[candidate_labels == c]
-        short = len(pool) < n_per_class
-        if short and (not with_replacement or len(pool) == 0):
-            raise InputError(
-                f"{where}, class {name!r}: {len(pool)} eligible voxels (in the sampling mask, "
-                f"at least {patch_size // 2} voxels from the border; {int((labels == c).sum())} "
-                f"voxels of the class in total) but patches_per_class is {n_per_class}; lower "
-                f"patches_per_class"
-                + ("" if with_replacement else ", set sample_with_replacement: true,")
-                + " or exclude the scan"
-            )
-        if short:
+        if c in short:
             log.warning("%s, class %r: %d eligible voxels < %d, drawing with replacement",
                         where, name, len(pool), n_per_class)
-        pick = rng.choice(len(pool), n_per_class, replace=bool(short))
+        pick = rng.choice(len(pool), n_per_class, replace=c in short)
         chosen.append(np.sort(pool[pick]))
     flat = np.concatenate(chosen)
     centres = np.stack(np.unravel_index(flat, labels.shape), axis=1).astype(np.int16)
@@ -138,36 +219,48 @@ def sample_centres(
     return centres, classes
 
 
-def sample_dataset(volumes_dir: str | Path, patches_dir: str | Path, dataset: dict, name: str = "dataset") -> None:
+def sample_dataset(
+    volumes_dir: str | Path,
+    patches_dir: str | Path,
+    *,
+    class_names: list[str],
+    patches_per_class: int,
+    patch_size: int,
+    seed: int,
+    with_replacement: bool,
+    name: str = "dataset",
+) -> None:
     """Sample and write the patch centres of every scan of a dataset (rule ``sample_patches``).
 
     Args:
         volumes_dir: ``results/{ds}/volumes`` (normalize output).
         patches_dir: output directory ``results/{ds}/patches``.
-        dataset: the dataset's config block with defaults filled (uses ``classes``,
-            ``patches_per_class``, ``patch_size``, ``seed``, ``sample_with_replacement``).
+        class_names: the dataset's class names (config ``classes``, in order).
+        patches_per_class: N, centres per class and scan.
+        patch_size: odd patch edge P.
+        seed: the dataset's ``seed``; scan s is drawn with ``derive_seed(seed, s)``.
+        with_replacement: ``sample_with_replacement`` (see :func:`sample_centres`).
         name: dataset key, for messages.
 
     Raises:
         InputError: see :func:`sample_centres`; also a volume index with another patch size.
     """
     index = read_volume_index(volumes_dir)
-    patch_size = int(dataset["patch_size"])
+    patch_size = int(patch_size)
     if "patch_size" in index.columns and (index["patch_size"] != patch_size).any():
         raise InputError(
             f"dataset {name}: volumes were cropped for patch_size {index['patch_size'].iloc[0]} "
             f"but the config says {patch_size}; re-run normalize"
         )
-    class_names = [c["name"] for c in dataset["classes"]]
-    n = int(dataset["patches_per_class"])
+    n = int(patches_per_class)
     Path(patches_dir).mkdir(parents=True, exist_ok=True)
     for scan in tqdm(index["scan_id"], desc=f"sample_patches {name}", mininterval=5):
         labels = np.load(labels_path(volumes_dir, scan))
         mask = np.load(mask_path(volumes_dir, scan))
         centres, classes = sample_centres(
-            labels, mask, class_names, n, patch_size,
-            seed=derive_seed(dataset["seed"], scan),
-            with_replacement=bool(dataset["sample_with_replacement"]),
+            labels, mask, list(class_names), n, patch_size,
+            seed=derive_seed(seed, scan),
+            with_replacement=bool(with_replacement),
             where=f"dataset {name}, scan {scan!r}",
         )
         with atomic_path(patches_path(patches_dir, scan)) as tmp:

@@ -1,11 +1,7 @@
 # Helpers shared by all rule files (dataset lookups, target builders and input functions).
-import sys
+# The Snakefile has put this checkout's src/ first on sys.path.
 from pathlib import Path
 
-# The workflow imports the project library from the checkout even when it is not pip-installed.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-
-from crossmodal.config_checks import check_config
 from crossmodal.model_ids import (
     AXIAL_PATTERN,
     axial_model_id,
@@ -85,11 +81,39 @@ def cells(ds):
     return cell_ids(GRID)
 
 
-def synthesize_output(wildcards):
-    """ingest depends on rule synthesize only for synthetic datasets."""
+def class_names(wildcards):
+    """A param function: the names of the job's dataset's classes (not their raw values)."""
+    return [c["name"] for c in dcfg(wildcards.ds)["classes"]]
+
+
+def mask_settings(wildcards):
+    """A param function: the mask keys a job uses (``dilation_voxels`` only where dilated)."""
+    mask = dcfg(wildcards.ds)["mask"]
+    if mask["rule"] == "dilated_labels":
+        return {"rule": mask["rule"], "dilation_voxels": mask["dilation_voxels"]}
+    return {"rule": mask["rule"]}
+
+
+def ingest_settings(wildcards):
+    """A param function: the keys of the dataset block that the manifest and scan checks read."""
+    block = dcfg(wildcards.ds)
+    keys = ["layout", "modalities", "classes", "affine_tolerance"]
+    keys += ["manifest"] if block["layout"] == "generic" else []
+    return {**{key: block[key] for key in keys}, "mask": mask_settings(wildcards)}
+
+
+def ingest_inputs(wildcards):
+    """Synthetic data, what rule synthesize writes; real data, every scan file under root.
+
+    The layout adapter lists the files without opening them; a layout problem (say, a case
+    folder without its label file) stops the DAG here, before any job, naming the file.
+    """
     if is_synthetic(wildcards.ds):
         return f"results/{wildcards.ds}/raw"
-    return []
+    # imported here: only real datasets need it, and it imports the image readers
+    from crossmodal.ingest import scan_files
+
+    return scan_files(raw_root(wildcards.ds), ingest_settings(wildcards), wildcards.ds)
 
 
 def cell_accuracy_inputs(wildcards):

@@ -15,16 +15,23 @@ rule synthesize:
         mem_mb=4000,
         runtime=30,
     params:
-        synthetic=lambda wc: dcfg(wc.ds)["synthetic"],
-        layout=lambda wc: dcfg(wc.ds)["layout"],
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        synthetic=ds_value("synthetic"),
+        layout=ds_value("layout"),
+        modalities=ds_value("modalities"),
     script:
         "../scripts/synthesize.py"
 
 
+# Ingest reads what the layout finds under `root`: for real data every scan file is an input
+# (found at DAG time by the layout adapter, nothing opened), so an added, removed or changed scan
+# reruns ingest and what follows; synthetic data depend on rule synthesize. Params: what the
+# manifest and the scan checks depend on. Ingest also refuses a scan that patch sampling could
+# not draw from (patch_size, patches_per_class, sample_with_replacement: read by the script
+# from the config, not params): the manifest does not depend on them, so editing them reruns
+# sample_patches, which repeats that check first, rather than ingest and normalize.
 rule ingest:
     input:
-        raw=synthesize_output,
+        raw=ingest_inputs,
     output:
         manifest="results/{ds}/manifest.tsv",
     log:
@@ -37,7 +44,7 @@ rule ingest:
         runtime=60,
     params:
         root=lambda wc: raw_root(wc.ds),
-        dataset=lambda wc: dcfg(wc.ds),
+        dataset=ingest_settings,
     script:
         "../scripts/ingest.py"
 
@@ -56,8 +63,10 @@ rule normalize:
         mem_mb=8000,
         runtime=120,
     params:
-        dataset=lambda wc: dcfg(wc.ds),
-        name=lambda wc: wc.ds,
+        modalities=ds_value("modalities"),
+        classes=ds_value("classes"),
+        mask=mask_settings,
+        patch_size=ds_value("patch_size"),
     script:
         "../scripts/normalize.py"
 
@@ -76,9 +85,8 @@ rule folds:
         mem_mb=1000,
         runtime=10,
     params:
-        n_folds=lambda wc: dcfg(wc.ds)["folds"],
-        seed=lambda wc: dcfg(wc.ds)["seed"],
-        name=lambda wc: wc.ds,
+        n_folds=ds_value("folds"),
+        seed=ds_value("seed"),
     script:
         "../scripts/folds.py"
 
@@ -97,7 +105,10 @@ rule sample_patches:
         mem_mb=8000,
         runtime=60,
     params:
-        dataset=lambda wc: dcfg(wc.ds),
-        name=lambda wc: wc.ds,
+        class_names=class_names,
+        patches_per_class=ds_value("patches_per_class"),
+        patch_size=ds_value("patch_size"),
+        seed=ds_value("seed"),
+        with_replacement=ds_value("sample_with_replacement"),
     script:
         "../scripts/sample_patches.py"

@@ -42,10 +42,9 @@ rule fig5_data:
         mem_mb=4000,
         runtime=20,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
-        classes=lambda wc: [c["name"] for c in dcfg(wc.ds)["classes"]],
-        patch_size=lambda wc: dcfg(wc.ds)["patch_size"],
-        seed=lambda wc: dcfg(wc.ds)["seed"],
+        modalities=ds_value("modalities"),
+        classes=class_names,
+        seed=ds_value("seed"),
         model=config["figures"]["fig5_model"],
         fold=FIG_FOLD,
         n_patches=config["figures"]["fig5_patches"],
@@ -71,8 +70,8 @@ rule fig6_data:
         mem_mb=4000,
         runtime=60,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
-        seed=lambda wc: dcfg(wc.ds)["seed"],
+        modalities=ds_value("modalities"),
+        seed=ds_value("seed"),
         models=FIG6_MODELS,
         fold=FIG_FOLD,
         mi_samples=config["figures"]["mi_samples"],
@@ -100,7 +99,7 @@ rule fig7_data:
         mem_mb=4000,
         runtime=60,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        modalities=ds_value("modalities"),
         models=GRID_MODELS,
         folds=lambda wc: folds(wc.ds),
     script:
@@ -131,9 +130,9 @@ rule fig8_data:
         mem_mb=8000,
         runtime=240,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
-        seed=lambda wc: dcfg(wc.ds)["seed"],
-        max_train_patches=lambda wc: dcfg(wc.ds)["max_forest_train_patches"],
+        modalities=ds_value("modalities"),
+        seed=ds_value("seed"),
+        max_train_patches=ds_value("max_forest_train_patches"),
         models=GRID_MODELS,
         folds=lambda wc: folds(wc.ds),
         feature_counts=config["figures"]["feature_counts"],
@@ -167,7 +166,7 @@ rule fig_plot:
         mem_mb=2000,
         runtime=10,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        modalities=ds_value("modalities"),
         fig=lambda wc: int(wc.fig),
         caption=lambda wc: os.path.relpath(
             Path(workflow.basedir) / "workflow" / "report" / f"fig{wc.fig}.rst"

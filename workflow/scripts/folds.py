@@ -14,5 +14,5 @@ with log_to(snakemake.log[0]):
         folds_tsv=snakemake.output.folds,
         n_folds=snakemake.params.n_folds,
         seed=snakemake.params.seed,
-        name=snakemake.params.name,
+        name=snakemake.wildcards.ds,
     )

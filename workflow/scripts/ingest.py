@@ -7,6 +7,16 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
 from crossmodal.ingest import ingest  # noqa: E402
 from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.sample_patches import PatchBudget  # noqa: E402
+
+# Not params on purpose (see rule ingest): the manifest does not depend on these; they only let
+# ingest refuse early a scan that sample_patches would refuse.
+dataset = snakemake.config["datasets"][snakemake.wildcards.ds]
+budget = PatchBudget(
+    patch_size=dataset["patch_size"],
+    patches_per_class=dataset["patches_per_class"],
+    with_replacement=dataset["sample_with_replacement"],
+)
 
 with log_to(snakemake.log[0]):
     ingest(
@@ -15,4 +25,5 @@ with log_to(snakemake.log[0]):
         manifest_out=snakemake.output.manifest,
         dataset_name=snakemake.wildcards.ds,
         threads=snakemake.threads,
+        budget=budget,
     )

@@ -12,6 +12,9 @@ with log_to(snakemake.log[0]):
     normalize_dataset(
         manifest=snakemake.input.manifest,
         volumes_dir=snakemake.output.volumes,
-        dataset=snakemake.params.dataset,
-        name=snakemake.params.name,
+        modalities=snakemake.params.modalities,
+        classes=snakemake.params.classes,
+        mask=snakemake.params.mask,
+        patch_size=snakemake.params.patch_size,
+        name=snakemake.wildcards.ds,
     )

@@ -12,6 +12,10 @@ with log_to(snakemake.log[0]):
     sample_dataset(
         volumes_dir=snakemake.input.volumes,
         patches_dir=snakemake.output.patches,
-        dataset=snakemake.params.dataset,
-        name=snakemake.params.name,
+        class_names=snakemake.params.class_names,
+        patches_per_class=snakemake.params.patches_per_class,
+        patch_size=snakemake.params.patch_size,
+        seed=snakemake.params.seed,
+        with_replacement=snakemake.params.with_replacement,
+        name=snakemake.wildcards.ds,
     )

@@ -26,6 +26,7 @@ from crossmodal.errors import InputError
 from crossmodal.ingest import brats2015, brats2018, brats2023, generic, msd
 from crossmodal.ingest.records import ScanRecord
 from crossmodal.ingest.validate import ScanSummary, check_unique, validate_scan
+from crossmodal.sample_patches import PatchBudget
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def find_scans(root: str | Path, dataset_cfg: dict, dataset_name: str) -> list[S
     if layout not in LAYOUTS:
         raise InputError(f"config {key}.layout = {layout!r}: choose one of {sorted(LAYOUTS)}")
     if not root.is_dir():
-        raise InputError(f"dataset {dataset_name!r}: data directory {root} not found; set config {key}.root")
+        problem = "is a file, not a directory" if root.exists() else "not found"
+        raise InputError(f"dataset {dataset_name!r}: data directory {root} {problem}; set config {key}.root")
     if dataset_cfg["mask"]["rule"] == "file" and layout != "generic":
         raise InputError(
             f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "
@@ -83,18 +85,53 @@ def manifest_row(record: ScanRecord, summary: ScanSummary, dataset_cfg: dict) ->
     return row
 
 
+def scan_files(root: str | Path, dataset_cfg: dict, dataset_name: str) -> list[str]:
+    """Every file ingest reads for a dataset, as its layout finds them (nothing is opened).
+
+    The workflow lists them as the inputs of a real dataset's ingest job, so that an added,
+    removed, replaced or modified scan file reruns ingest and what follows.
+
+    Args:
+        root: data directory.
+        dataset_cfg: the dataset's config block (``layout``, ``modalities``, ``mask``,
+            ``manifest``).
+        dataset_name: dataset key, for messages.
+
+    Returns:
+        Absolute paths, sorted: the generic layout's manifest file, then every image, label
+        and mask file of every scan.
+
+    Raises:
+        InputError: as :func:`find_scans`.
+    """
+    files: set[str] = set()
+    for record in find_scans(root, dataset_cfg, dataset_name):
+        files.update(record.files())
+    head = [os.path.abspath(Path(root) / dataset_cfg["manifest"])] if dataset_cfg["layout"] == "generic" else []
+    return head + sorted(files)
+
+
 def ingest(
-    root: str | Path, dataset_cfg: dict, manifest_out: str | Path, dataset_name: str, threads: int = 1
+    root: str | Path,
+    dataset_cfg: dict,
+    manifest_out: str | Path,
+    dataset_name: str,
+    threads: int = 1,
+    budget: PatchBudget | None = None,
 ) -> pd.DataFrame:
     """Find, fully validate and list the scans of a dataset.
 
     Args:
         root: data directory (for synthetic datasets ``results/{ds}/raw``).
-        dataset_cfg: the dataset's validated config block.
+        dataset_cfg: the dataset's validated config block (``layout``, ``manifest``,
+            ``modalities``, ``classes``, ``mask``, ``affine_tolerance``).
         manifest_out: output ``manifest.tsv``; written only when every scan passes.
         dataset_name: dataset key, for messages.
         threads: scans validated in parallel (reading is mostly decompression, which releases
             the GIL).
+        budget: the dataset's patch sampling keys; when given, a scan with a class that
+            sampling could not draw is refused here (see
+            :func:`crossmodal.ingest.validate.validate_scan`).
 
     Returns:
         The manifest table as written.
@@ -108,7 +145,7 @@ def ingest(
     log.info("dataset %s: %d scans listed in %s; validating", dataset_name, len(records), root)
 
     def check(record: ScanRecord) -> ScanSummary:
-        return validate_scan(record, dataset_cfg, dataset_name)
+        return validate_scan(record, dataset_cfg, dataset_name, budget)
 
     if threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:

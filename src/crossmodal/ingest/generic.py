@@ -60,7 +60,7 @@ def find_scans(root: Path, modalities: list[str], dataset_cfg: dict, dataset: st
     Raises:
         InputError: a missing column, an empty cell, a bad scan id or channel.
     """
-    path = root / dataset_cfg.get("manifest", "manifest.tsv")
+    path = root / dataset_cfg["manifest"]
     table = read_manifest_table(path, dataset)
     use_mask = dataset_cfg["mask"]["rule"] == "file"
     required = ["scan_id", "subject_id", *modalities, "label"] + (["mask"] if use_mask else [])

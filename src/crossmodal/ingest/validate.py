@@ -3,10 +3,13 @@
 Checks per scan: files exist and are readable 3-D images (or the channel of a 4-D image);
 the modalities, label and mask share one voxel grid (shape equal, affines within
 ``affine_tolerance`` mm); voxels are finite; label values are integers inside the ``classes``
-mapping; the normalization mask is not empty (``file``: the mask file has a non-zero voxel;
-``dilated_labels``: the label has a foreground voxel; ``nonzero``: some image voxel is
-non-zero). Across scans: no scan id listed twice with conflicting data and no image file
-shared by two scans.
+mapping; the label has a foreground voxel; the normalization mask is not empty (``file``: the
+mask file has a non-zero voxel; ``nonzero``: some image voxel is non-zero); and, given the
+dataset's patch sampling keys, every class has ``patches_per_class`` voxels that can centre a
+patch (at least one with ``sample_with_replacement``), so that a scan that sampling would refuse
+is refused before anything is written. Errors name the modality (and channel of a 4-D file),
+the class and the counts. Across scans: no scan id listed twice with conflicting data and no
+image file shared by two scans.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import numpy as np
 from crossmodal.errors import InputError
 from crossmodal.ingest.records import ScanRecord
 from crossmodal.io import Image, read_image, read_volume, select_channel
+from crossmodal.normalize import map_labels, normalization_mask
+from crossmodal.sample_patches import PatchBudget, check_class_budget, eligible_counts
 
 log = logging.getLogger(__name__)
 
@@ -133,19 +138,22 @@ def max_corner_distance(a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) ->
     return float(np.max(np.linalg.norm((a - b)[:3] @ corners, axis=0)))
 
 
-def _require_finite(image: Image, where: str, path: str) -> None:
+def _require_finite(image: Image, where: str, what: str) -> None:
+    """``what`` names the image: ``modality 't1' (path, channel 1)``, ``label path``, ..."""
     if not np.issubdtype(image.data.dtype, np.floating):
         return  # integer voxels are always finite
     bad = ~np.isfinite(image.data)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise InputError(
-            f"{where}: {path} has {int(bad.sum())} NaN or infinite voxels (first at {first}); "
+            f"{where}: {what} has {int(bad.sum())} NaN or infinite voxels (first at {first}); "
             f"fix or replace the file"
         )
 
 
-def _require_same_grid(image: Image, reference: Image, what: str, ref_what: str, where: str, tolerance: float) -> None:
+def _require_same_grid(
+    image: Image, reference: Image, what: str, ref_what: str, where: str, tolerance: float, key: str
+) -> None:
     if image.data.shape != reference.data.shape:
         raise InputError(
             f"{where}: {what} has shape {image.data.shape} but {ref_what} has "
@@ -157,7 +165,7 @@ def _require_same_grid(image: Image, reference: Image, what: str, ref_what: str,
         raise InputError(
             f"{where}: {what} and {ref_what} are not aligned: their voxel grids differ by up to "
             f"{distance:.4g} mm (affine_tolerance {tolerance:g} mm). Register and resample the "
-            f"scans to one grid, or raise datasets.<name>.affine_tolerance if the difference is "
+            f"scans to one grid, or raise {key} if the difference is "
             f"only header rounding"
         )
 
@@ -169,13 +177,18 @@ def _read(where: str, read, *args) -> Image:
         raise InputError(f"{where}: {error}") from error
 
 
-def validate_scan(record: ScanRecord, dataset_cfg: dict, dataset: str) -> ScanSummary:
+def validate_scan(
+    record: ScanRecord, dataset_cfg: dict, dataset: str, budget: PatchBudget | None = None
+) -> ScanSummary:
     """Read every file of a scan and check it (see the module docstring).
 
     Args:
         record: the scan.
         dataset_cfg: the dataset's config block (``classes``, ``mask``, ``affine_tolerance``).
         dataset: dataset key, for messages.
+        budget: the dataset's patch sampling keys; when given, every class must have enough
+            voxels that can centre a patch (:func:`crossmodal.sample_patches.check_class_budget`),
+            counted in the sampling mask of the mask rule, as sampling will count them.
 
     Returns:
         The scan's grid and class voxel counts.
@@ -184,7 +197,8 @@ def validate_scan(record: ScanRecord, dataset_cfg: dict, dataset: str) -> ScanSu
         InputError: naming the dataset, scan, file and problem.
     """
     where = f"dataset {dataset!r}, scan {record.scan_id!r}"
-    tolerance = float(dataset_cfg.get("affine_tolerance", 1e-3))
+    tolerance = float(dataset_cfg["affine_tolerance"])
+    tolerance_key = f"datasets.{dataset}.affine_tolerance"
     files: dict[str, Image] = {}
     reference: Image | None = None
     ref_what = ""
@@ -194,17 +208,17 @@ def validate_scan(record: ScanRecord, dataset_cfg: dict, dataset: str) -> ScanSu
             files[path] = _read(where, read_volume, path, None)
         image = _read(where, select_channel, files[path], channel, path)
         what = f"modality {modality!r} ({path}{'' if channel < 0 else f', channel {channel}'})"
-        _require_finite(image, where, path)
+        _require_finite(image, where, what)
         if reference is None:
             reference, ref_what = image, what
         else:
-            _require_same_grid(image, reference, what, ref_what, where, tolerance)
+            _require_same_grid(image, reference, what, ref_what, where, tolerance, tolerance_key)
         nonzero = image.data != 0 if nonzero is None else nonzero | (image.data != 0)
     files.clear()
 
     label = _read(where, read_image, record.label, -1, None)
-    _require_finite(label, where, record.label)
-    _require_same_grid(label, reference, f"label {record.label}", ref_what, where, tolerance)
+    _require_finite(label, where, f"label file {record.label}")
+    _require_same_grid(label, reference, f"label {record.label}", ref_what, where, tolerance, tolerance_key)
     counts = _label_counts(label.data, where, record.label)
     classes = dataset_cfg["classes"]
     allowed = {v for c in classes for v in c["values"]}
@@ -216,34 +230,47 @@ def validate_scan(record: ScanRecord, dataset_cfg: dict, dataset: str) -> ScanSu
             f"or fix the label file"
         )
     class_voxels = tuple(int(sum(counts[v] for v in c["values"] if v < len(counts))) for c in classes)
+    if sum(class_voxels[1:]) == 0:
+        raise InputError(
+            f"{where}: label file {record.label} has no foreground voxel ("
+            + ", ".join(f"{c['name']} 0" for c in classes[1:])
+            + f" voxels; {classes[0]['name']} {class_voxels[0]}), so no patch of a foreground class "
+            f"can be drawn from it; fix the label file or leave the scan out"
+        )
 
     rule = dataset_cfg["mask"]["rule"]
+    mask_data = None
     if rule == "file":
         if not record.mask:
             raise InputError(f"{where}: mask rule 'file' but no mask file is listed ({record.source})")
         mask = _read(where, read_image, record.mask, -1, None)
-        _require_finite(mask, where, record.mask)
-        _require_same_grid(mask, reference, f"mask {record.mask}", ref_what, where, tolerance)
+        _require_finite(mask, where, f"mask file {record.mask}")
+        _require_same_grid(mask, reference, f"mask {record.mask}", ref_what, where, tolerance, tolerance_key)
         if not np.any(mask.data):
             raise InputError(f"{where}: mask file {record.mask} is empty (no non-zero voxel); fix the mask")
-    elif rule == "dilated_labels":
-        if sum(class_voxels[1:]) == 0:
-            raise InputError(
-                f"{where}: label file {record.label} has no foreground voxel (classes "
-                f"{[c['name'] for c in classes[1:]]}), so the dilated_labels mask is empty; fix "
-                f"the label file or leave the scan out"
-            )
+        mask_data = mask.data
     elif rule == "nonzero":
         if not nonzero.any():
             raise InputError(
                 f"{where}: every image voxel is zero, so the nonzero mask is empty: "
                 f"{[p for p, _ in record.images.values()]}"
             )
-    else:
+    elif rule != "dilated_labels":
         raise InputError(f"config datasets.{dataset}.mask.rule = {rule!r} is unknown")
-    absent = [c["name"] for c, n in zip(classes, class_voxels) if n == 0]
-    if absent:
-        log.warning("%s: no voxel of class(es) %s in %s", where, absent, record.label)
+    if budget is not None:
+        labels = map_labels(label.data, classes, f"{where}, label file {record.label}")
+        radius = int(dataset_cfg["mask"]["dilation_voxels"]) if rule == "dilated_labels" else 0
+        # the nonzero rule reads "non-zero in any modality": that is `nonzero`, as one channel
+        region = normalization_mask(nonzero[np.newaxis], labels, rule, radius, mask_data)
+        eligible = eligible_counts(labels, region, len(classes), budget.patch_size)
+        check_class_budget(
+            eligible, np.asarray(class_voxels), [c["name"] for c in classes], budget,
+            f"{where} (label file {record.label})",
+        )
+    else:
+        absent = [c["name"] for c, n in zip(classes, class_voxels) if n == 0]
+        if absent:
+            log.warning("%s: no voxel of class(es) %s in %s", where, absent, record.label)
     return ScanSummary(reference.data.shape, reference.spacing, class_voxels)
 
 
