@@ -1,14 +1,15 @@
 """Encoding patches with a trained network."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from crossmodal.encode import encode, encode_patches
+from crossmodal.encode import encode_patches, encode_splits
 from crossmodal.gather import VolumeStack
 from crossmodal.model_ids import parse_model_id
-from crossmodal.network import build_network, weights_record
+from crossmodal.network import build_network
+from crossmodal.patch_sets import PatchSet
+from crossmodal.precision import Compute
 
 P = 9
 F = 4
@@ -77,44 +78,27 @@ def test_features_do_not_depend_on_the_batch_size():
     np.testing.assert_allclose(small, large, rtol=1e-5, atol=1e-6)
 
 
-def _write_tiny_dataset(root):
-    """Three scans in the documented volumes/, patches/ and folds.tsv formats (fold 1 = scan s2)."""
-    rng = np.random.default_rng(2)
-    (root / "volumes").mkdir(parents=True)
-    (root / "patches").mkdir()
-    rows = []
-    for i, scan in enumerate(["s0", "s1", "s2"]):
-        np.save(root / "volumes" / f"{scan}.npy", rng.standard_normal((2, 11, 12, 10)).astype(np.float32))
-        np.savez(root / "patches" / f"{scan}.npz", centres=rng.integers(4, 6, (4 + i, 3)).astype(np.int16),
-                 labels=np.arange(4 + i, dtype=np.uint8) % 2)
-        rows.append({"scan_id": scan, "subject_id": f"p{i}", "shape_x": 11, "shape_y": 12, "shape_z": 10,
-                     "patch_size": P, "fold": int(i == 2), "half": 0})
-    table = pd.DataFrame(rows)
-    table.drop(columns=["fold", "half"]).to_csv(root / "volumes" / "index.tsv", sep="\t", index=False)
-    table[["scan_id", "subject_id", "fold", "half"]].to_csv(root / "folds.tsv", sep="\t", index=False)
-    return {"modalities": ["t1", "t2"], "patch_size": P, "training": {"encode_batch_size": 3}}
-
-
-@pytest.mark.parametrize("model_id", ["axial-md1-pfn1-a0.1", "baseline-t1"])
-def test_encode_writes_the_documented_npz(tmp_path, model_id):
-    dataset = _write_tiny_dataset(tmp_path)
-    net = build_network(parse_model_id(model_id, ["t1", "t2"]), 2, P, (2, 2, 2), F, torch.Generator().manual_seed(0))
-    torch.save(weights_record(net.eval(), model_id, P, (2, 2, 2), F), tmp_path / "weights.pt")
-    out = tmp_path / "features" / "fold1.npz"
-    encode(tmp_path / "weights.pt", tmp_path / "volumes", tmp_path / "patches", tmp_path / "folds.tsv", 1,
-           dataset, out)
-    with np.load(out, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    assert sorted(arrays) == sorted(["modalities", "train_features", "test_features", "train_labels",
-                                     "test_labels", "train_scans", "test_scans"])
-    assert arrays["modalities"].tolist() == ["t1", "t2"]
-    assert arrays["train_features"].shape == (2, 9, F) and arrays["train_features"].dtype == np.float32
-    assert arrays["test_features"].shape == (2, 6, F) and arrays["test_features"].dtype == np.float32
-    assert arrays["train_labels"].dtype == np.int64 and arrays["train_labels"].tolist() == [0, 1, 0, 1, 0, 1, 0, 1, 0]
-    assert arrays["train_scans"].tolist() == ["s0"] * 4 + ["s1"] * 5
-    assert arrays["test_scans"].tolist() == ["s2"] * 6 and arrays["test_labels"].tolist() == [0, 1, 0, 1, 0, 1]
-    # row i of the features is patch i of the test set
-    centres = np.load(tmp_path / "patches" / "s2.npz")["centres"]
-    stack = VolumeStack([np.load(tmp_path / "volumes" / "s2.npy")], P, "cpu", ["s2"])
-    expected = encode_patches(net, stack, np.zeros(6, dtype=np.int64), centres.astype(np.int64), 100, 2, F)
+def test_encode_splits_maps_each_split_onto_one_shared_source():
+    net = _trained_like("axial-md1-pfn1-a0.1")
+    stack, _, _ = _data()
+    rng = np.random.default_rng(3)
+    train_set = PatchSet(["b"], np.zeros(3, np.int64), rng.integers(4, 6, (3, 3)), np.array([0, 1, 1]))
+    test_set = PatchSet(["a", "b"], np.array([1, 0, 1]), rng.integers(4, 6, (3, 3)), np.array([1, 0, 0]))
+    arrays = encode_splits(net, stack, {"train": train_set, "test": test_set}, MODALITIES, F, 2)
+    assert sorted(arrays) == sorted(f"{s}_{k}" for s in ("train", "test") for k in ("features", "labels", "scans"))
+    assert arrays["train_scans"].tolist() == ["b", "b", "b"] and arrays["test_scans"].tolist() == ["b", "a", "b"]
+    assert arrays["test_labels"].dtype == np.int64 and arrays["test_labels"].tolist() == [1, 0, 0]
+    # stack.scan_ids is ["a", "b"]: test patch 1 is from "a" (index 0 in the source)
+    expected = encode_patches(net, stack, np.array([1, 0, 1]), test_set.centres, 100, 3, F)
     np.testing.assert_allclose(arrays["test_features"], expected, rtol=1e-5, atol=1e-6)
+    expected = encode_patches(net, stack, np.array([1, 1, 1]), train_set.centres, 100, 3, F)
+    np.testing.assert_allclose(arrays["train_features"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_bf16_encoding_is_close_to_fp32():
+    net = _trained_like("axial-md1-pfn0-a0.1")
+    stack, scan_index, centres = _data()
+    fp32 = encode_patches(net, stack, scan_index, centres, 4, 3, F, Compute(torch.device("cpu"), "fp32"))
+    bf16 = encode_patches(net, stack, scan_index, centres, 4, 3, F, Compute(torch.device("cpu"), "bf16"))
+    assert bf16.dtype == np.float32 and not np.array_equal(fp32, bf16)
+    np.testing.assert_allclose(bf16, fp32, atol=0.1)  # globally normalized features: unit SD per patch

@@ -171,7 +171,7 @@ def test_rule_files_parse_into_every_rule():
     names = {name for name, _, _ in RULES}
     # the stages of docs/architecture.md: a regex that stopped matching would make the
     # environment test below check nothing
-    assert {"synthesize", "ingest", "normalize", "folds", "sample_patches", "train", "encode",
+    assert {"synthesize", "ingest", "normalize", "folds", "sample_patches", "train",
             "evaluate", "cell", "pairs", "table", "fig_plot"} <= names
 
 

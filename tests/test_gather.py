@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from crossmodal.errors import InputError
-from crossmodal.gather import VolumeStack, gather_numpy
+from crossmodal.gather import MappedVolumes, VolumeStack, gather_numpy, open_patch_source
 
 P = 5
 H = P // 2
@@ -81,6 +81,45 @@ def test_from_dir_reads_patch_size_and_keeps_given_order(tmp_path):
     np.testing.assert_array_equal(patches[1].numpy(), volumes[0][:, 2:7, 1:6, 0:5])
     with pytest.raises(InputError, match="scan 'zz'"):
         VolumeStack.from_dir(tmp_path, ["zz"], "cpu")
+
+
+def _write_dir(tmp_path, patch_size=P):
+    volumes = make_volumes()
+    for name, v in zip(["a", "b", "c"], volumes):
+        np.save(tmp_path / f"{name}.npy", v)
+    pd.DataFrame({"scan_id": ["a", "b", "c"], "patch_size": [patch_size] * 3}).to_csv(
+        tmp_path / "index.tsv", sep="\t", index=False
+    )
+    return volumes
+
+
+def test_open_patch_source_memory_maps_on_the_cpu_without_copying(tmp_path):
+    volumes = _write_dir(tmp_path)
+    source = open_patch_source(tmp_path, ["c", "a"], "cpu", P)
+    assert isinstance(source, MappedVolumes) and source.scan_ids == ["c", "a"] and len(source) == 2
+    assert all(isinstance(v, np.memmap) for v in source.volumes)  # read in place, nothing loaded
+    patches = source.gather(torch.tensor([0, 1]), torch.tensor([[3, 2, 5], [4, 3, 2]]))
+    assert isinstance(patches, torch.Tensor) and patches.dtype == torch.float32
+    np.testing.assert_array_equal(patches[0].numpy(), volumes[2][:, 1:6, 0:5, 3:8])
+    np.testing.assert_array_equal(patches[1].numpy(), volumes[0][:, 2:7, 1:6, 0:5])
+
+
+def test_mapped_volumes_and_volume_stack_gather_the_same_patches():
+    volumes = make_volumes(m=3)
+    scan_index, centres = make_batch()
+    mapped = MappedVolumes(volumes, P, ["a", "b", "c"]).gather(scan_index, centres)
+    stacked = VolumeStack(volumes, P, "cpu", ["a", "b", "c"]).gather(scan_index, centres)
+    assert torch.equal(mapped, stacked)
+
+
+def test_open_patch_source_checks_the_patch_size_and_the_files(tmp_path):
+    _write_dir(tmp_path, patch_size=7)
+    with pytest.raises(InputError, match=r"prepared for 7\^3 patches but the network uses 5\^3"):
+        open_patch_source(tmp_path, ["a"], "cpu", P)
+    with pytest.raises(InputError, match="scan 'zz' not found"):
+        open_patch_source(tmp_path, ["zz"], "cpu", 7)
+    with pytest.raises(InputError, match="smaller than a 11\\^3 patch"):
+        MappedVolumes(make_volumes(), 11, ["a", "b", "c"])
 
 
 def test_out_of_range_centres_are_errors():

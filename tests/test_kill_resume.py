@@ -116,8 +116,9 @@ def test_killed_workflow_resumes_training_and_gives_the_same_table(smoke_run, tm
     assert killed, "three runs were all killed between a checkpoint's removal and the next"
     raw_before = checksums(workdir)
     assert raw_before, "the raw inputs were not written before the first training"
-    for checkpoint in killed:
-        assert not (checkpoint.parent / "weights.pt").exists()
+    for checkpoint in killed:  # results/{ds}/models/{model}/fold{k}/checkpoint.pt: an unfinished job
+        ds, model, fold = checkpoint.parts[-4], checkpoint.parts[-2], checkpoint.parent.name
+        assert not (workdir / "results" / ds / "features" / model / f"{fold}.npz").exists()
 
     # the lock of the killed run stays: Snakemake asks for --unlock, as it would a user
     unlock = snakemake(code, workdir, "--unlock", *args)

@@ -124,7 +124,7 @@ def test_dry_run_schedules_the_whole_grid(workdir):
     assert {(ds, net, int(k)) for ds, net, k in trained} == expected
     assert job_counts(output) == {
         "ingest": 2, "folds": 2, "normalize": 2, "sample_patches": 2, "train": 200,
-        "encode": 200, "evaluate": 200, "cell": 36, "table": 1,
+        "evaluate": 200, "cell": 36, "table": 1,
     }
 
 
@@ -133,5 +133,5 @@ def test_one_cell_builds_only_its_networks(workdir):
     n = len(cell_networks("baseline-single", ["t1", "t1c", "t2", "flair"])) * 5
     assert job_counts(output) == {
         "ingest": 1, "folds": 1, "normalize": 1, "sample_patches": 1, "train": n,
-        "encode": n, "evaluate": n, "cell": 1,
+        "evaluate": n, "cell": 1,
     }

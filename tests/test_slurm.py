@@ -136,12 +136,12 @@ def test_smoke_workflow_through_slurm_equals_local_run(cluster, smoke_run, tmp_p
     inside = set().union(*(jobs_in_log(p.read_text()) for p in logs))
     assert Counter(rule for rule, _ in inside) == stats, "jobs that ran inside Slurm jobs"
 
-    # train+encode of a network and fold share one Slurm job with one GPU; the data stages of
-    # a dataset one job; evaluate is a job of its own with 8 CPUs (profiles/slurm)
+    # a training (which also encodes) is one Slurm job with one GPU; the data stages of a
+    # dataset one job; evaluate is a job of its own with 8 CPUs (profiles/slurm)
     networks = stats["train"]
     prep = sum(stats[r] for r in ("synthesize", "ingest", "normalize", "folds", "sample_patches"))
     datasets = stats["ingest"]
-    assert len(ids) == sum(stats.values()) - stats["encode"] - prep + datasets
+    assert len(ids) == sum(stats.values()) - prep + datasets
     # what the scheduler allocated (scontrol: the job-completion log shows only the request)
     held = cluster.jobs()
     allocations = Counter((held[i].get("TresPerJob"), held[i]["NumCPUs"]) for i in ids)

@@ -7,9 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
+import crossmodal.train
 from crossmodal.errors import InputError
-from crossmodal.gather import VolumeStack
+from crossmodal.features import load_features
+from crossmodal.gather import MappedVolumes, VolumeStack
 from crossmodal.model_ids import parse_model_id
+from crossmodal.patch_sets import PatchSet
+from crossmodal.precision import Compute
 from crossmodal.train import (
     HISTORY_COLUMNS,
     TrainingStopped,
@@ -21,6 +25,7 @@ from crossmodal.train import (
     learning_rate_at,
     train,
     training_samples,
+    write_training_outputs,
 )
 
 MODALITIES = ("t1", "t2")
@@ -51,17 +56,22 @@ def _patches(n=24):
     return rng.integers(0, 2, n), rng.integers(4, 7, (n, 3))  # centres 4..6 fit 9^3 patches
 
 
-def _settings(model_id="axial-md1-pfn1-a0.1", seed=1, learning_rate=0.3):
+def _settings(model_id="axial-md1-pfn1-a0.1", seed=1, learning_rate=0.3, precision="fp32"):
     return TrainSettings(model_id=model_id, modalities=MODALITIES, patch_size=P, widths=(2, 2, 2),
                          features=4, epochs=2, batch_size=8, learning_rate=learning_rate,
-                         lr_decay=2e-6, bf16=False, seed=seed)
+                         lr_decay=2e-6, precision=precision, seed=seed)
 
 
-def _run(directory, settings, stop=None, volumes=None, n=24):
+def _run(directory, settings, stop=None, volumes=None, n=24, source_cls=VolumeStack):
     scan_index, centres = _patches(n)
-    stack = VolumeStack(volumes if volumes is not None else _volumes(), P, "cpu", SCANS)
-    fit(stack, SCANS, scan_index, centres, settings, directory / "weights.pt", directory / "history.tsv",
-        directory / "checkpoint.pt", torch.device("cpu"), stop_after_steps=stop)
+    volumes = volumes if volumes is not None else _volumes()
+    source = VolumeStack(volumes, P, "cpu", SCANS) if source_cls is VolumeStack else MappedVolumes(volumes, P, SCANS)
+    train_set = PatchSet(list(SCANS), scan_index, centres, np.zeros(n, dtype=np.int64))
+    compute = Compute.for_device("cpu", settings.precision)
+    directory.mkdir(parents=True, exist_ok=True)
+    model, history = fit(source, train_set, settings, compute, directory / "checkpoint.pt", stop_after_steps=stop)
+    write_training_outputs(model, history, settings, directory / "weights.pt", directory / "history.tsv")
+    (directory / "checkpoint.pt").unlink()  # what rule train does once the features are written
     return torch.load(directory / "weights.pt", weights_only=True), pd.read_csv(directory / "history.tsv", sep="\t")
 
 
@@ -101,17 +111,17 @@ def test_epoch_permutation_depends_on_seed_and_epoch_only():
     assert epoch_permutation(1, 0, 10).tolist() != epoch_permutation(2, 0, 10).tolist()
 
 
-def test_settings_from_dataset_block():
-    dataset = {"modalities": ["t1", "t2"], "patch_size": 11, "seed": 3,
-               "network": {"widths": [4, 8, 8], "features": 8},
-               "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.3, "lr_decay": 2e-6,
-                            "checkpoint_minutes": 5, "bf16": False, "encode_batch_size": 1024}}
-    s = TrainSettings.from_dataset("baseline-all", dataset, "ds/baseline-all/fold0")
-    assert (s.patch_size, s.widths, s.features, s.epochs, s.batch_size) == (11, (4, 8, 8), 8, 2, 16)
-    assert s.seed != TrainSettings.from_dataset("baseline-all", dataset, "ds/baseline-all/fold1").seed
-    del dataset["training"]["epochs"]
+def test_settings_from_config_values():
+    training = {"epochs": 2, "batch_size": 16, "learning_rate": 0.3, "lr_decay": 2e-6, "precision": "auto",
+                "checkpoint_minutes": 5, "encode_batch_size": 1024}
+    network = {"widths": [4, 8, 8], "features": 8}
+    s = TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold0")
+    assert (s.patch_size, s.widths, s.features, s.epochs, s.batch_size, s.precision) == (11, (4, 8, 8), 8, 2, 16, "auto")
+    other = TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold1")
+    assert s.seed != other.seed
+    del training["epochs"]
     with pytest.raises(InputError, match="epochs"):
-        TrainSettings.from_dataset("baseline-all", dataset, "ds/baseline-all/fold0")
+        TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold0")
 
 
 def test_outputs_follow_the_contract(tmp_path):
@@ -204,24 +214,30 @@ def write_tiny_dataset(root, nan_scans=()):
     return {"modalities": list(MODALITIES), "patch_size": P, "seed": 0,
             "network": {"widths": [2, 2, 2], "features": 4},
             "training": {"epochs": 2, "batch_size": 6, "learning_rate": 0.3, "lr_decay": 2e-6,
-                         "checkpoint_minutes": 5, "bf16": False, "encode_batch_size": 5}}
+                         "precision": "fp32"}}
 
 
-def _train_files(root, dataset, out, stop=None, model_id="axial-md1-pfn0-a0.2", fold=1):
-    train(root / "volumes", root / "patches", root / "folds.tsv", fold, model_id, dataset,
-          out / "weights.pt", out / "history.tsv", out / "checkpoint.pt", f"tiny/{model_id}/fold{fold}",
-          threads=1, stop_after_steps=stop)
+def _train_files(root, dataset, out, stop=None, model_id="axial-md1-pfn0-a0.2", fold=1, precision=None):
+    training = dict(dataset["training"], **({"precision": precision} if precision else {}))
+    train(root / "volumes", root / "patches", root / "folds.tsv", fold, model_id,
+          modalities=dataset["modalities"], patch_size=dataset["patch_size"], network=dataset["network"],
+          training=training, dataset_name="tiny", dataset_seed=dataset["seed"],
+          weights_path=out / "weights.pt", history_path=out / "history.tsv",
+          features_path=out / "features.npz", checkpoint_path=out / "checkpoint.pt",
+          encode_batch_size=5, threads=1, stop_after_steps=stop)
 
 
 def test_train_from_files_uses_training_scans_only_and_resumes(tmp_path, caplog):
     # fold 1 holds scan s2; NaN in s2 would make the loss NaN if training touched it
     dataset = write_tiny_dataset(tmp_path, nan_scans=("s2",))
-    _train_files(tmp_path, dataset, tmp_path / "full")
+    (tmp_path / "full").mkdir()
+    with pytest.raises(InputError, match="non-finite test features"):  # encoding does read s2
+        _train_files(tmp_path, dataset, tmp_path / "full")
     history = pd.read_csv(tmp_path / "full" / "history.tsv", sep="\t")
     assert np.isfinite(history["loss"]).all() and len(history) == 2
     with pytest.raises(TrainingStopped):
         _train_files(tmp_path, dataset, tmp_path / "resumed", stop=4)  # 16 patches, batch 6: 3 steps/epoch
-    with caplog.at_level(logging.INFO, logger="crossmodal.train"):
+    with caplog.at_level(logging.INFO, logger="crossmodal.train"), pytest.raises(InputError):
         _train_files(tmp_path, dataset, tmp_path / "resumed")
     assert "epoch 2 step 1" in caplog.text
     _assert_same_weights(torch.load(tmp_path / "full" / "weights.pt", weights_only=True),
@@ -229,10 +245,84 @@ def test_train_from_files_uses_training_scans_only_and_resumes(tmp_path, caplog)
     assert torch.are_deterministic_algorithms_enabled() is False  # untouched on the CPU
 
 
+def test_train_writes_weights_history_and_the_features_of_the_trained_network(tmp_path):
+    dataset = write_tiny_dataset(tmp_path)
+    _train_files(tmp_path, dataset, tmp_path / "out")
+    out = tmp_path / "out"
+    assert not (out / "checkpoint.pt").exists()
+    features = load_features(out / "features.npz", list(MODALITIES))
+    assert features.train_features.shape == (2, 16, 4) and features.test_features.shape == (2, 8, 4)
+    assert features.train_scans.tolist() == ["s0"] * 8 + ["s1"] * 8 and features.test_scans.tolist() == ["s2"] * 8
+    assert features.test_labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    # the features are those of the written weights, patch by patch
+    from crossmodal.encode import encode_patches
+    from crossmodal.network import load_network
+
+    model, _ = load_network(out / "weights.pt")
+    source = MappedVolumes([np.load(tmp_path / "volumes" / "s2.npy")], P, ["s2"])
+    centres = np.load(tmp_path / "patches" / "s2.npz")["centres"].astype(np.int64)
+    expected = encode_patches(model, source, np.zeros(8, dtype=np.int64), centres, 100, 2, 4)
+    np.testing.assert_allclose(features.test_features, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_job_killed_while_encoding_resumes_from_the_final_checkpoint(tmp_path, monkeypatch, caplog):
+    dataset = write_tiny_dataset(tmp_path)
+    _train_files(tmp_path, dataset, tmp_path / "full")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed while encoding")
+
+    monkeypatch.setattr(crossmodal.train, "encode_splits", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _train_files(tmp_path, dataset, tmp_path / "killed")
+    assert (tmp_path / "killed" / "checkpoint.pt").exists()
+    assert not (tmp_path / "killed" / "features.npz").exists()
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="crossmodal.train"):
+        _train_files(tmp_path, dataset, tmp_path / "killed")
+    assert "epoch 3 step 0 (of 2 epochs" in caplog.text  # nothing left to train
+    assert "epoch 1/2" not in caplog.text
+    _assert_same_weights(torch.load(tmp_path / "full" / "weights.pt", weights_only=True),
+                         torch.load(tmp_path / "killed" / "weights.pt", weights_only=True))
+    full = load_features(tmp_path / "full" / "features.npz", list(MODALITIES))
+    again = load_features(tmp_path / "killed" / "features.npz", list(MODALITIES))
+    np.testing.assert_array_equal(full.test_features, again.test_features)
+    assert not (tmp_path / "killed" / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("precision", ["auto", "fp32", "bf16"])
+def test_kill_and_resume_is_bit_identical_in_every_precision(tmp_path, precision):
+    """``auto`` is the default: fp32 on this CPU unless it computes bf16 natively."""
+    full, _ = _run(tmp_path / "full", _settings(precision=precision), source_cls=MappedVolumes)
+    with pytest.raises(TrainingStopped):
+        _run(tmp_path / "resumed", _settings(precision=precision), stop=4, source_cls=MappedVolumes)
+    resumed, _ = _run(tmp_path / "resumed", _settings(precision=precision), source_cls=MappedVolumes)
+    _assert_same_weights(full, resumed)
+
+
+def test_bf16_and_fp32_train_different_networks_and_ignore_each_others_checkpoints(tmp_path, caplog):
+    fp32, history32 = _run(tmp_path / "fp32", _settings(precision="fp32"))
+    bf16, history16 = _run(tmp_path / "bf16", _settings(precision="bf16"))
+    assert not torch.equal(fp32["state_dict"]["encoders.0.layers.0.weight"], bf16["state_dict"]["encoders.0.layers.0.weight"])
+    np.testing.assert_allclose(history16["loss"], history32["loss"], rtol=0.05)  # same run, coarser arithmetic
+    with pytest.raises(TrainingStopped):
+        _run(tmp_path / "switch", _settings(precision="bf16"), stop=2)
+    with caplog.at_level(logging.INFO):
+        switched, _ = _run(tmp_path / "switch", _settings(precision="fp32"))
+    assert "ignoring checkpoint" in caplog.text
+    _assert_same_weights(switched, fp32)
+
+
+def test_memory_mapped_and_stacked_volumes_train_the_same_network(tmp_path):
+    stacked, _ = _run(tmp_path / "stack", _settings(), source_cls=VolumeStack)
+    mapped, _ = _run(tmp_path / "mapped", _settings(), source_cls=MappedVolumes)
+    _assert_same_weights(stacked, mapped)
+
+
 def test_train_rejects_a_patch_size_other_than_the_volumes(tmp_path):
     dataset = write_tiny_dataset(tmp_path)
     dataset["patch_size"] = 11
-    with pytest.raises(InputError, match="patch_size is 11"):
+    with pytest.raises(InputError, match="prepared for 9\\^3 patches but the network uses 11\\^3"):
         _train_files(tmp_path, dataset, tmp_path / "out")
 
 

@@ -10,7 +10,13 @@ implementations share one contract -- a batch of ``(scan_index, centre)`` pairs 
   as a single flat tensor and serves a batch of mixed scans with one index computation and
   one ``torch.index_select``;
 * :func:`gather_numpy` works on a list of numpy arrays or read-only memmaps
-  (``np.load(mmap_mode="r")``), looping only over the distinct scans of a batch.
+  (``np.load(mmap_mode="r")``), looping only over the distinct scans of a batch;
+  :class:`MappedVolumes` serves it as a :class:`PatchSource`.
+
+:func:`open_patch_source` picks one for a device: on the CPU the memory-mapped volumes are read
+in place (nothing is copied, so a fold of any size fits, and opening costs only the file
+headers); on a GPU every volume of the fold is copied once into a :class:`VolumeStack` in GPU
+memory, where gathering is cheapest. ``benchmarks/patch_sampling.py`` compares the two.
 
 Centres must lie at least ``h`` voxels from every border (sample_patches guarantees it); no
 padding is ever applied.
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +36,23 @@ from crossmodal.errors import InputError
 from crossmodal.volumes import read_volume_index, volume_path
 
 log = logging.getLogger(__name__)
+
+
+class PatchSource(Protocol):
+    """What training and encoding need: patches of a fixed set of scans on one device.
+
+    Attributes:
+        scan_ids: the scans held, in order (``scan_index`` refers to this list).
+        patch_size: patch edge P in voxels.
+        device: where gathered patches are returned.
+    """
+
+    scan_ids: list[str]
+    patch_size: int
+    device: torch.device
+
+    def gather(self, scan_index: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+        """``[B]`` scan indices and ``[B, 3]`` centres to float32 patches ``[B, M, P, P, P]``."""
 
 
 def _check_centres(
@@ -313,3 +336,100 @@ class VolumeStack:
             torch.index_select(self._runs, 0, runs.reshape(-1), out=out.view(-1, self.patch_size))
             return out
         return torch.index_select(self._runs, 0, runs.reshape(-1)).view(shape)
+
+
+class MappedVolumes:
+    """Patches gathered from memory-mapped volume files, without loading or copying them.
+
+    The CPU :class:`PatchSource`: :func:`gather_numpy` on read-only ``np.load(mmap_mode="r")``
+    maps, so only the voxels of the patches asked for are read (through the page cache).
+
+    Attributes:
+        scan_ids: the scans held, in order.
+        patch_size: patch edge P in voxels.
+        n_modalities: M.
+        shapes: ``[S, 3]`` int64 numpy array, ``(X, Y, Z)`` per scan.
+        device: always the CPU.
+    """
+
+    def __init__(self, volumes: Sequence[np.ndarray], patch_size: int, scan_ids: Sequence[str]) -> None:
+        """Hold the (memory-mapped) volumes.
+
+        Args:
+            volumes: per scan a float32 array or memmap ``[M, X, Y, Z]``; M equal for all.
+            patch_size: odd patch edge P in voxels.
+            scan_ids: names of the volumes.
+
+        Raises:
+            InputError: no volumes, differing modality counts, or a volume smaller than a patch.
+        """
+        self.patch_size = _check_patch_size(patch_size)
+        self.scan_ids = list(scan_ids)
+        self.device = torch.device("cpu")
+        if not volumes:
+            raise InputError("MappedVolumes: no volumes given (empty fold?)")
+        for sid, volume in zip(self.scan_ids, volumes):
+            if volume.ndim != 4 or volume.shape[0] != volumes[0].shape[0]:
+                raise InputError(
+                    f"volume of scan {sid!r} has shape {tuple(volume.shape)}; expected "
+                    f"[M, X, Y, Z] with M = {volumes[0].shape[0]} like the first scan"
+                )
+            if min(volume.shape[1:]) < self.patch_size:
+                raise InputError(
+                    f"volume of scan {sid!r} (shape {tuple(volume.shape)}) is smaller than a "
+                    f"{self.patch_size}^3 patch"
+                )
+        self.volumes = list(volumes)
+        self.n_modalities = int(volumes[0].shape[0])
+        self.shapes = np.array([v.shape[1:] for v in volumes], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.scan_ids)
+
+    def gather(self, scan_index: np.ndarray | torch.Tensor, centres: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Patches ``[B, M, P, P, P]`` (float32, CPU) around ``centres`` of scans ``scan_index``."""
+        return torch.from_numpy(
+            gather_numpy(self.volumes, np.asarray(scan_index), np.asarray(centres), self.patch_size)
+        )
+
+
+def open_patch_source(
+    volumes_dir: str | Path,
+    scan_ids: Sequence[str],
+    device: str | torch.device,
+    patch_size: int,
+) -> MappedVolumes | VolumeStack:
+    """The patch source of ``scan_ids`` for ``device``: memory maps on the CPU, a stack on a GPU.
+
+    This is the one place where the patch size a network expects is checked against the one the
+    volumes were prepared for (``normalize`` records it in ``index.tsv``).
+
+    Args:
+        volumes_dir: ``results/{ds}/volumes``.
+        scan_ids: the scans, in the order ``scan_index`` will refer to.
+        device: where patches are needed.
+        patch_size: the patch edge of the network (config ``patch_size``, or the one a trained
+            network was built for).
+
+    Returns:
+        A :class:`MappedVolumes` on the CPU, a :class:`VolumeStack` on any other device.
+
+    Raises:
+        InputError: a volume file is missing, or ``patch_size`` differs from the volumes'.
+    """
+    volumes_dir = Path(volumes_dir)
+    index = read_volume_index(volumes_dir)
+    if "patch_size" in index.columns and int(index["patch_size"].iloc[0]) != int(patch_size):
+        raise InputError(
+            f"{volumes_dir} was prepared for {int(index['patch_size'].iloc[0])}^3 patches but the "
+            f"network uses {int(patch_size)}^3 (config patch_size); re-run normalize and "
+            "sample_patches, or retrain the network"
+        )
+    device = torch.device(device)
+    if device.type != "cpu":
+        return VolumeStack.from_dir(volumes_dir, scan_ids, device, patch_size)
+    paths = [volume_path(volumes_dir, sid) for sid in scan_ids]
+    for sid, path in zip(scan_ids, paths):
+        if not path.is_file():
+            raise InputError(f"volume of scan {sid!r} not found: {path}; re-run normalize for this dataset")
+    return MappedVolumes([np.load(path, mmap_mode="r") for path in paths], patch_size, scan_ids)

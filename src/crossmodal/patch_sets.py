@@ -38,6 +38,25 @@ class PatchSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def index_into(self, scan_ids: list[str]) -> np.ndarray:
+        """``scan_index`` re-expressed as positions in another scan list (e.g. a patch source's).
+
+        Args:
+            scan_ids: a list holding every scan of this set (and possibly others).
+
+        Returns:
+            int64 ``[N]``: for each patch, the position of its scan in ``scan_ids``.
+
+        Raises:
+            InputError: a scan of this set is not in ``scan_ids``.
+        """
+        position = {sid: i for i, sid in enumerate(scan_ids)}
+        missing = [sid for sid in self.scan_ids if sid not in position]
+        if missing:
+            raise InputError(f"patch set: scans {missing[:5]} are not among the {len(scan_ids)} scans held")
+        to_list = np.asarray([position[sid] for sid in self.scan_ids], dtype=np.int64)
+        return to_list[self.scan_index] if len(self.scan_index) else np.zeros(0, np.int64)
+
 
 def load_patch_set(
     volumes_dir: str | Path,

@@ -1,5 +1,11 @@
-# Training (one job per dataset, network and fold: what a cluster schedules on one GPU each)
-# and encoding of every patch of the fold with the trained network.
+# Training, one job per dataset, network and fold (what a cluster schedules on one GPU each).
+# The same job then encodes every train and test patch of the fold with the trained network:
+# the fold's volumes are opened once, and no second process starts per network.
+
+# the keys of the `training` block that change the trained network (params: a change reruns
+# training); checkpoint_minutes and encode_batch_size do not, and the script reads them from
+# the config
+TRAINING_PARAMS = ("epochs", "batch_size", "learning_rate", "lr_decay", "precision")
 
 
 rule train:
@@ -10,6 +16,7 @@ rule train:
     output:
         weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
         history="results/{ds}/models/{model}/fold{fold}/history.tsv",
+        features="results/{ds}/features/{model}/fold{fold}.npz",
     log:
         "logs/{ds}/train/{model}/fold{fold}.log",
     benchmark:
@@ -22,33 +29,12 @@ rule train:
         runtime=24 * 60,
         gpu=1,
     params:
-        dataset=lambda wc: dcfg(wc.ds),
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        patch_size=lambda wc: dcfg(wc.ds)["patch_size"],
+        network=lambda wc: dcfg(wc.ds)["network"],
+        training=lambda wc: {k: dcfg(wc.ds)["training"][k] for k in TRAINING_PARAMS},
+        seed=lambda wc: dcfg(wc.ds)["seed"],
         # not an output: it must survive a killed job so that the rerun resumes from it
         checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
-        seed_key=lambda wc: f"{wc.ds}/{wc.model}/fold{wc.fold}",
     script:
         "../scripts/train.py"
-
-
-rule encode:
-    input:
-        weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
-        volumes="results/{ds}/volumes",
-        patches="results/{ds}/patches",
-        folds="results/{ds}/folds.tsv",
-    output:
-        features="results/{ds}/features/{model}/fold{fold}.npz",
-    log:
-        "logs/{ds}/encode/{model}/fold{fold}.log",
-    benchmark:
-        "results/benchmarks/{ds}/encode/{model}/fold{fold}.tsv"
-    conda:
-        "../../envs/crossmodal.yaml"
-    threads: 1
-    resources:
-        mem_mb=6000,
-        runtime=120,
-    params:
-        dataset=lambda wc: dcfg(wc.ds),
-    script:
-        "../scripts/encode.py"

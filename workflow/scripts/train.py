@@ -1,10 +1,16 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
 from crossmodal.logs import log_to  # noqa: E402
 from crossmodal.train import train  # noqa: E402
+
+# settings that do not change the result: read from the config, not params (a change of a
+# param reruns the job)
+training = snakemake.config["datasets"][snakemake.wildcards.ds]["training"]
 
 with log_to(snakemake.log[0]):
     train(
@@ -13,10 +19,17 @@ with log_to(snakemake.log[0]):
         folds_tsv=snakemake.input.folds,
         fold=int(snakemake.wildcards.fold),
         model_id=snakemake.wildcards.model,
-        dataset=snakemake.params.dataset,
+        dataset_name=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        patch_size=snakemake.params.patch_size,
+        network=snakemake.params.network,
+        training=snakemake.params.training,
+        dataset_seed=snakemake.params.seed,
         weights_path=snakemake.output.weights,
         history_path=snakemake.output.history,
+        features_path=snakemake.output.features,
         checkpoint_path=snakemake.params.checkpoint,
-        seed_key=snakemake.params.seed_key,
+        checkpoint_minutes=training["checkpoint_minutes"],
+        encode_batch_size=training["encode_batch_size"],
         threads=snakemake.threads,
     )

@@ -150,7 +150,7 @@ def fig5_data(
         InputError: the weights are not those of an axial network for these modalities, or the
             fold has no test patches.
     """
-    from crossmodal.gather import VolumeStack
+    from crossmodal.gather import open_patch_source
     from crossmodal.patch_sets import load_patch_set
 
     net, meta = load_network(weights, "cpu")
@@ -166,16 +166,9 @@ def fig5_data(
     chosen = select_patches(test.labels, n_patches, derive_seed(seed, dataset, "fig5", model, fold))
     scan_index = test.scan_index[chosen]
     used = sorted(set(scan_index.tolist()))
-    stack = VolumeStack.from_dir(volumes_dir, [test.scan_ids[i] for i in used], "cpu")
+    source = open_patch_source(volumes_dir, [test.scan_ids[i] for i in used], "cpu", meta["patch_size"])
     remap = {old: new for new, old in enumerate(used)}
-    if stack.patch_size != meta["patch_size"]:
-        raise InputError(
-            f"{weights}: network trained on {meta['patch_size']}^3 patches but {volumes_dir} "
-            f"holds {stack.patch_size}^3; retrain or re-run normalize"
-        )
-    patches = stack.gather(
-        np.array([remap[i] for i in scan_index]), test.centres[chosen], check=True
-    )
+    patches = source.gather(np.array([remap[i] for i in scan_index]), test.centres[chosen])
     recon = reconstructions(net, patches)
     result = centre_slice_table(patches.numpy(), recon, modalities)
     patch_labels = np.array([classes[i] for i in test.labels[chosen]])
