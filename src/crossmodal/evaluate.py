@@ -209,9 +209,41 @@ def evaluate(
     Raises:
         InputError: the features file is malformed or does not match the config.
     """
-    modalities = list(modalities)
-    features = load_features(features_path, modalities)
-    train_mods = training_modalities(model, modalities)
+    features = load_features(features_path, list(modalities))
+    table = accuracy_table(
+        features, dataset_name=dataset_name, model=model, fold=fold, seed=seed,
+        max_train_patches=max_train_patches, n_trees=n_trees, threads=threads,
+    )  # fmt: skip
+    with atomic_path(output_path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False)
+    return table
+
+
+def accuracy_table(
+    features: Features,
+    *,
+    dataset_name: str,
+    model: str,
+    fold: int,
+    seed: int,
+    max_train_patches: int | None,
+    n_trees: int,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """The accuracy table of :func:`evaluate` for features in memory, seeded as described there.
+
+    Also used by :mod:`crossmodal.learning_curve`, so that a learning curve's point at the
+    default training length is exactly the Table I evaluation of that network.
+
+    Args:
+        features: the fold's features (its ``modalities`` in config order).
+        dataset_name, model, fold, seed, max_train_patches, n_trees, threads: see
+            :func:`evaluate`.
+
+    Returns:
+        One row per (s, t), columns ``ACCURACY_COLUMNS``.
+    """
+    train_mods = training_modalities(model, features.modalities)
     key = seed_key(dataset_name, model, fold)
     table = evaluate_features(
         features,
@@ -225,10 +257,7 @@ def evaluate(
     table.insert(0, "dataset", dataset_name)
     table.insert(1, "model", model)
     table.insert(2, "fold", int(fold))
-    table = table[ACCURACY_COLUMNS]
-    with atomic_path(output_path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False)
-    return table
+    return table[ACCURACY_COLUMNS]
 
 
 def read_accuracy(paths: list[str | Path]) -> pd.DataFrame:

@@ -1,0 +1,71 @@
+"""Learning curves: the point at the default length is the Table I network and its accuracies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from test_train import MODALITIES, write_tiny_dataset
+
+from crossmodal.errors import InputError
+from crossmodal.evaluate import evaluate
+from crossmodal.learning_curve import CURVE_COLUMNS, learning_curve, pair_means
+from crossmodal.train import train
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _curve(root, dataset, model_id, updates):
+    return learning_curve(
+        root / "volumes", root / "patches", root / "folds.tsv", 1, model_id,
+        modalities=dataset["modalities"], patch_size=dataset["patch_size"], network=dataset["network"],
+        training=dataset["training"], dataset_name="tiny", dataset_seed=dataset["seed"], updates=updates,
+        n_trees=5, max_train_patches=None, output_path=root / "curve.tsv",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("model_id", ["axial-md1-pfn1-a0.1", "baseline-all"])
+def test_the_default_length_point_equals_the_table_i_run(tmp_path, model_id):
+    dataset = write_tiny_dataset(tmp_path)  # 16 training patches, batch 6: 3 updates per epoch
+    table = _curve(tmp_path, dataset, model_id, [1, 4, 9])
+    written = pd.read_csv(tmp_path / "curve.tsv", sep="\t")
+    assert list(written.columns) == CURVE_COLUMNS and len(written) == 4
+    per_epoch = 6 if model_id == "baseline-all" else 3  # baseline-all: every (patch, modality) pair
+    default = 2 * per_epoch  # training.epochs = 2
+    assert written["updates"].tolist() == sorted({1, 4, 9, default})
+    assert written.loc[written["default_length"], "updates"].tolist() == [default]
+    np.testing.assert_allclose(written["epochs"], written["updates"] / per_epoch)
+    assert np.isfinite(written["train_loss"]).all() and (written["seconds"] > 0).all()
+
+    out = tmp_path / "run"
+    train(tmp_path / "volumes", tmp_path / "patches", tmp_path / "folds.tsv", 1, model_id,
+          modalities=dataset["modalities"], patch_size=dataset["patch_size"], network=dataset["network"],
+          training=dataset["training"], dataset_name="tiny", dataset_seed=dataset["seed"],
+          weights_path=out / "weights.pt", history_path=out / "history.tsv", features_path=out / "features.npz",
+          checkpoint_path=out / "checkpoint.pt")
+    accuracy = evaluate(out / "features.npz", out / "accuracy.tsv", dataset_name="tiny", model=model_id, fold=1,
+                        modalities=dataset["modalities"], seed=dataset["seed"], max_train_patches=None, n_trees=5)
+    row = table[table["default_length"]].iloc[0]
+    same, cross = pair_means(accuracy)
+    assert (row["same_accuracy"], row["cross_accuracy"]) == (same, cross)
+    assert len(pd.read_csv(out / "history.tsv", sep="\t")) == 2  # the run stopped at the default length
+
+
+def test_pair_means_split_same_and_cross():
+    table = pd.DataFrame({"train_modality": ["a", "a", "b", "b"], "test_modality": ["a", "b", "a", "b"],
+                          "accuracy": [0.9, 0.5, 0.6, 0.8]})
+    assert pair_means(table) == pytest.approx((85.0, 55.0))
+    same, cross = pair_means(table[table["train_modality"] == table["test_modality"]])
+    assert same == pytest.approx(85.0) and np.isnan(cross)
+
+
+def test_update_counts_must_be_positive(tmp_path):
+    dataset = write_tiny_dataset(tmp_path)
+    with pytest.raises(InputError, match="positive update counts"):
+        _curve(tmp_path, dataset, "axial-md0-pfn0-a0.0", [0, 4])
+    assert list(MODALITIES) == dataset["modalities"]

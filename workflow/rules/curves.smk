@@ -1,0 +1,100 @@
+# Learning curves (not part of `all`: about an hour of CPU for the default datasets): one fold
+# of a dataset, the four dropout x per-feature-normalization networks at each alpha of
+# config learning_curves.alpha and baseline-all, trained past the default length and
+# evaluated with the Table I forests at log-spaced update counts.
+#   snakemake --cores all curves
+
+
+def curve_models(ds):
+    """The networks of the learning curves: the four variants per alpha, then baseline-all."""
+    alphas = config["learning_curves"]["alpha"]
+    return [axial_model_id(md, pfn, a) for a in alphas for md in (0, 1) for pfn in (0, 1)] + [
+        "baseline-all"
+    ]
+
+
+def curve_targets():
+    return [
+        f"results/figures/learning_{ds}.{ext}" for ds in DATASETS for ext in ("pdf", "png")
+    ]
+
+
+rule curves:
+    input:
+        curve_targets(),
+
+
+rule learning_curve:
+    input:
+        volumes="results/{ds}/volumes",
+        patches="results/{ds}/patches",
+        folds="results/{ds}/folds.tsv",
+    output:
+        curve="results/{ds}/curves/{model}/fold{fold}.tsv",
+    log:
+        "logs/{ds}/learning_curve/{model}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/{ds}/learning_curve/{model}/fold{fold}.tsv"
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=24 * 60,
+        gpu=1,
+    params:
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        patch_size=lambda wc: dcfg(wc.ds)["patch_size"],
+        network=lambda wc: dcfg(wc.ds)["network"],
+        training=lambda wc: {k: dcfg(wc.ds)["training"][k] for k in TRAINING_PARAMS},
+        seed=lambda wc: dcfg(wc.ds)["seed"],
+        updates=config["learning_curves"]["updates"],
+        n_trees=config["forest"]["n_trees"],
+        max_train_patches=lambda wc: dcfg(wc.ds)["max_forest_train_patches"],
+    script:
+        "../scripts/learning_curve.py"
+
+
+rule learning_curves:
+    input:
+        curves=lambda wc: [
+            f"results/{wc.ds}/curves/{m}/fold{config['learning_curves']['fold']}.tsv"
+            for m in curve_models(wc.ds)
+        ],
+    output:
+        table="results/curves/learning_{ds}.tsv",
+    log:
+        "logs/{ds}/learning_curves.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+    script:
+        "../scripts/learning_curves.py"
+
+
+rule learning_plot:
+    input:
+        table="results/curves/learning_{ds}.tsv",
+    output:
+        pdf=report(
+            "results/figures/learning_{ds}.pdf",
+            caption="../report/learning_plot.rst",
+            category="Learning curves",
+            labels={"dataset": "{ds}"},
+        ),
+        png="results/figures/learning_{ds}.png",
+    log:
+        "logs/{ds}/learning_plot.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/learning_plot.py"

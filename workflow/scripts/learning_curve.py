@@ -1,0 +1,33 @@
+import sys
+from pathlib import Path
+
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
+
+from crossmodal.learning_curve import learning_curve  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    learning_curve(
+        snakemake.input.volumes,
+        snakemake.input.patches,
+        snakemake.input.folds,
+        int(snakemake.wildcards.fold),
+        snakemake.wildcards.model,
+        modalities=snakemake.params.modalities,
+        patch_size=snakemake.params.patch_size,
+        network=snakemake.params.network,
+        training=snakemake.params.training,
+        dataset_name=snakemake.wildcards.ds,
+        dataset_seed=snakemake.params.seed,
+        updates=snakemake.params.updates,
+        n_trees=snakemake.params.n_trees,
+        max_train_patches=snakemake.params.max_train_patches,
+        output_path=snakemake.output.curve,
+        # does not change the result: read from the config, not a param
+        encode_batch_size=snakemake.config["datasets"][snakemake.wildcards.ds]["training"][
+            "encode_batch_size"
+        ],
+        threads=snakemake.threads,
+    )
