@@ -10,9 +10,13 @@ wedges; the sampling mask is the labels dilated by 10 voxels) is written once to
 directory. Each contender then runs in its own fresh Python process, loads the same arrays into
 memory, and is timed from raw arrays to the last patch:
 
-* ``ours``: ``sample_centres`` (exactly N per class, without replacement) + ``VolumeStack``
-  (volume copied into the stack) + ``gather`` in shuffled batches of 64 (the training batch);
-* ``ours_memmap``: the same sampling + ``gather_numpy`` on a read-only memmap of the volume;
+* ``pipeline_cpu`` (printed first): what training and encoding do on the CPU:
+  ``sample_centres`` (exactly N per class, without replacement), then
+  ``crossmodal.gather.open_patch_source(..., "cpu", ...)`` (the volume stays a read-only
+  memory map; nothing is copied) and its ``gather`` in shuffled batches of 64 (the training
+  batch);
+* ``volume_stack``: the same sampling + ``VolumeStack`` (the volume copied into one tensor,
+  the layout a GPU run uses) + ``gather`` in the same batches;
 * ``torchio``: ``tio.Subject`` with two ``ScalarImage`` and a ``LabelMap``,
   ``tio.LabelSampler(patch_size, label_probabilities=...)`` iterated for the same number of
   patches, each patch's two modalities stacked into one ``[M, P, P, P]`` tensor (TorchIO draws
@@ -42,6 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 CLASS_NAMES = ["background", "cartilage", "meniscus"]
+RUNS = ["pipeline_cpu", "volume_stack", "torchio"]  # the path training uses on the CPU first
 
 
 def peak_rss_mb() -> float:
@@ -76,35 +81,31 @@ def make_volume(shape: tuple[int, int, int], seed: int = 0):
     return images, labels, mask
 
 
-def run_ours(data: Path, n: int, patch_size: int, memmap: bool, threads: int) -> dict:
+def run_ours(data: Path, n: int, patch_size: int, pipeline: bool, threads: int) -> dict:
     import torch
 
-    from crossmodal.gather import VolumeStack, gather_numpy
+    from crossmodal.gather import VolumeStack, open_patch_source
     from crossmodal.sample_patches import sample_centres
 
     torch.set_num_threads(threads)
-    images = np.load(data / "images.npy", mmap_mode="r" if memmap else None)
     labels, mask = np.load(data / "labels.npy"), np.load(data / "mask.npy")
     rss_loaded = peak_rss_mb()
     per_class = n // len(CLASS_NAMES)
     start = time.perf_counter()
     centres, classes = sample_centres(labels, mask, CLASS_NAMES, per_class, patch_size, seed=1)
     sampled = time.perf_counter()
-    order = np.random.default_rng(2).permutation(len(centres))  # training shuffles patches
-    scan_index = np.zeros(len(centres), np.int64)
+    if pipeline:  # the training/encoding path on the CPU: a memory map, nothing loaded
+        source = open_patch_source(data, ["scan"], "cpu", patch_size)
+    else:  # the whole volume read and copied into one tensor
+        source = VolumeStack([np.load(data / "scan.npy")], patch_size, "cpu", ["scan"])
+    order = torch.from_numpy(np.random.default_rng(2).permutation(len(centres)))  # training shuffles
+    centres_t = torch.from_numpy(centres.astype(np.int64))
+    index_t = torch.zeros(len(centres), dtype=torch.int64)
+    half = patch_size // 2
     checksum = 0.0
-    if memmap:
-        for b in range(0, len(order), 64):
-            sel = order[b : b + 64]
-            checksum += float(gather_numpy([images], scan_index[sel], centres[sel], patch_size)[:, :, 7, 7, 7].sum())
-    else:
-        stack = VolumeStack([images], patch_size, "cpu")
-        centres_t = torch.from_numpy(centres.astype(np.int64))
-        index_t = torch.from_numpy(scan_index)
-        order_t = torch.from_numpy(order)
-        for b in range(0, len(order), 64):
-            sel = order_t[b : b + 64]
-            checksum += float(stack.gather(index_t[sel], centres_t[sel])[:, :, 7, 7, 7].sum())
+    for b in range(0, len(order), 64):
+        sel = order[b : b + 64]
+        checksum += float(source.gather(index_t[sel], centres_t[sel])[:, :, half, half, half].sum())
     end = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(Path(tmp) / "scan.npz", centres=centres, labels=classes)
@@ -122,7 +123,7 @@ def run_torchio(data: Path, n: int, patch_size: int, threads: int) -> dict:
     import torchio as tio
 
     torch.set_num_threads(threads)
-    images = np.load(data / "images.npy")
+    images = np.load(data / "scan.npy")
     labels, mask = np.load(data / "labels.npy"), np.load(data / "mask.npy")
     # The same job for TorchIO: outside the mask 0 (never sampled), background inside the mask
     # 1, then the foreground classes; equal probability per sampled class.
@@ -157,7 +158,7 @@ def child(args) -> None:
     if args.run == "torchio":
         result = run_torchio(data, args.patches, args.patch_size, args.threads)
     else:
-        result = run_ours(data, args.patches, args.patch_size, args.run == "ours_memmap", args.threads)
+        result = run_ours(data, args.patches, args.patch_size, args.run == "pipeline_cpu", args.threads)
     print(json.dumps(result))
 
 
@@ -168,7 +169,7 @@ def main() -> None:
     parser.add_argument("--patch-size", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads of each contender (default 1: robust on a shared machine)")
-    parser.add_argument("--run", choices=["ours", "ours_memmap", "torchio"], help=argparse.SUPPRESS)
+    parser.add_argument("--run", choices=RUNS, help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -181,14 +182,16 @@ def main() -> None:
         data = Path(tmp)
         t = time.perf_counter()
         images, labels, mask = make_volume(shape)
-        for name, array in [("images", images), ("labels", labels), ("mask", mask)]:
+        for name, array in [("scan", images), ("labels", labels), ("mask", mask)]:
             np.save(data / f"{name}.npy", array)
+        # the volumes/ format that crossmodal.gather.open_patch_source reads
+        (data / "index.tsv").write_text(f"scan_id\tpatch_size\nscan\t{args.patch_size}\n")
         voxels = np.bincount(labels[mask], minlength=3)
         print(f"volume {shape} x 2 modalities, {images.nbytes / 1e6:.0f} MB float32; mask voxels per "
               f"class {voxels.tolist()} (made in {time.perf_counter() - t:.1f} s)")
         del images, labels, mask
         results = {}
-        for run in ["ours", "ours_memmap", "torchio"]:
+        for run in RUNS:
             command = [sys.executable, __file__, "--run", run, "--data", str(data),
                        "--patches", str(args.patches), "--patch-size", str(args.patch_size),
                        "--threads", str(args.threads)]
@@ -202,10 +205,12 @@ def main() -> None:
     for run, r in results.items():
         print(f"{run:13}{r['seconds']:9.2f}{r['patches'] / r['seconds']:11.0f}{r['peak_rss_mb']:13.0f}"
               f"{r['peak_rss_mb'] - r['rss_loaded_mb']:15.0f}  {r['class_counts']}")
-    ours = results["ours"]
-    print(f"  ours: sampling {ours['sample_seconds']:.2f} s, stack + gathering {ours['gather_seconds']:.2f} s")
-    for run in ["ours", "ours_memmap"]:
+    for run in RUNS[:2]:
+        r = results[run]
+        print(f"  {run}: sampling {r['sample_seconds']:.2f} s, opening + gathering {r['gather_seconds']:.2f} s")
+    for run in RUNS[:2]:
         print(f"speed-up {run} vs TorchIO LabelSampler: {results['torchio']['seconds'] / results[run]['seconds']:.1f}x")
+    ours = results["pipeline_cpu"]
 
     per_patch_float = 2 * p**3 * 4
     npz = ours["npz_bytes"]

@@ -1,17 +1,23 @@
-"""Training throughput of the paper's axial network on this machine, and a GPU-hours estimate.
+"""Training-step throughput: the pipeline's step against the step of the earlier code, side by side.
 
-Measures, for the paper architecture (widths 32, 64, 64; F = 128; 15^3 patches; batch 64) with
-modality dropout and per-feature normalization, M = 2 (OAI) and M = 4 (BraTS):
+Both steps are :func:`crossmodal.train.train_step` on a batch of 64 patches gathered on the
+fly, for the axial network with modality dropout and per-feature normalization (the most
+expensive variant), M = 2 (knee) and M = 4 (brain):
 
-* patches per second of the real training step (``crossmodal.train.train_step``) with patches
-  gathered on the fly by ``crossmodal.gather.VolumeStack``;
-* FLOPs per patch (forward + backward, counted by ``torch.utils.flop_counter.FlopCounterMode``)
-  and the GFLOP/s achieved;
-* the share of the step time spent gathering patches (goal < 10 %).
+* ``old``: float32, contiguous weights, patches from a :class:`crossmodal.gather.VolumeStack`
+  (every volume copied into one tensor) - the step of the code before ``training.precision``;
+* ``new``: what rule ``train`` does now on this device: ``training.precision: auto``
+  (:func:`crossmodal.precision.resolve_precision`), ``channels_last_3d`` weights, patches from
+  :func:`crossmodal.gather.open_patch_source` (memory-mapped volumes on the CPU).
 
-Then it prints an estimate of GPU-hours for the paper's full grid on one modern GPU.
+Steps of the two are interleaved in rounds, so that a change of machine load hits both alike,
+and the median step time of each is compared. It prints ``speed-up, <scale>, M=<m>: <x>x``
+lines for the demo scale (config.yaml: 11^3 patches, widths 16/32/32, 32 features) and the
+paper scale (15^3, 32/64/64, 128), a line on bfloat16 on this CPU, and, with a CUDA GPU, the
+same on the GPU plus the GPU-hours of the paper's whole grid from the measured step times.
 
-Usage: ``python benchmarks/training_throughput.py [--seconds 15] [--threads N]`` (~1-2 min).
+Usage: ``python benchmarks/training_throughput.py [--rounds 8] [--threads 1] [--skip-paper]``
+(~3 min on a 2-core CPU).
 """
 
 from __future__ import annotations
@@ -19,157 +25,190 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from crossmodal.gather import VolumeStack
+from crossmodal.gather import VolumeStack, open_patch_source
 from crossmodal.modality_dropout import sample_present
 from crossmodal.network import AxialNet, SharedAutoencoder
+from crossmodal.precision import Compute, cpu_has_native_bf16, resolve_precision
 from crossmodal.train import train_step
+from crossmodal.volumes import volume_path
 
-P, WIDTHS, FEATURES, BATCH = 15, (32, 64, 64), 128, 64
-
-# The paper's grid (DESIGN.md, "Data"): per dataset scans, patches per scan, epochs, modalities.
-GRID = {
-    "OAI": {"scans": 172, "patches": 15_000, "epochs": 100, "m": 2},
-    "BraTS": {"scans": 220, "patches": 10_000, "epochs": 50, "m": 4},
-}
-AXIAL_NETWORKS, FOLDS, TRAIN_SHARE = 16, 5, 4 / 5
-
-# GPU assumption: an NVIDIA A100 (19.5 TFLOP/s FP32, 156 TFLOP/s TF32 tensor cores, 312 bf16).
-# Small 3-D convolutions with 1-64 channels on 15^3 patches use tensor cores poorly and spend
-# much time in batch norm / LeakyReLU (memory-bound), so we assume a sustained 10 % of the TF32
-# peak = 15.6 TFLOP/s, and also print 5 % and 25 %.
-GPU_PEAK_TFLOPS, GPU_EFFICIENCIES = 156.0, (0.05, 0.10, 0.25)
-# Cross-check for memory-bound layers: the output of every layer (conv, BN, LeakyReLU) is
-# accessed about 6 times per step in fp32 (written and read forward; its gradient written and
-# read, and the saved tensor read, backward), at a sustained 1.5 TB/s (A100 80 GB: 2.0 peak).
-ACCESSES_PER_ACTIVATION, GPU_BANDWIDTH_TBS = 6, 1.5
+BATCH = 64
+SCALES = {"demo": (11, (16, 32, 32), 32), "paper": (15, (32, 64, 64), 128)}
+# The paper's grid per dataset: scans, patches per scan, epochs, modalities, networks per fold
+# (16 axial, baseline-all, M single-modality baselines); 5 folds, 4/5 of the scans train.
+PAPER_GRID = {"OAI": (172, 15_000, 100, 2), "BraTS": (220, 10_000, 50, 4)}
+FOLDS, TRAIN_SHARE, AXIAL = 5, 4 / 5, 16
 
 
-def flops_per_patch(model: torch.nn.Module, m: int) -> float:
-    """Forward + backward FLOPs of one training step, per patch (counted, batch of 8)."""
-    x = torch.randn(8, m, P, P, P)
-    present = torch.ones(8, m, dtype=torch.bool)
-    with FlopCounterMode(display=False) as counter:
-        out = model(x, present)
-        (out.reconstruction.abs().mean() + out.features.abs().mean()).backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops() / 8
+class _OldStep:
+    """The earlier code's step: float32, contiguous, VolumeStack."""
+
+    def __init__(self, model: torch.nn.Module, volumes: list[np.ndarray], patch_size: int, device: torch.device):
+        self.model = model.to(device)
+        self.source = VolumeStack(volumes, patch_size, device, [str(i) for i in range(len(volumes))])
+        self.compute = Compute(device, "fp32", channels_last=False)
 
 
-def activations_per_path() -> int:
-    """Elements output by every layer of one modality path (encoder + decoder), per patch."""
-    model = SharedAutoencoder(P, WIDTHS, FEATURES)
-    counts = []
-    leaves = [mod for mod in model.modules() if not list(mod.children())]
-    hooks = [mod.register_forward_hook(lambda _m, _i, out: counts.append(out.numel())) for mod in leaves]
-    with torch.no_grad():
-        model(torch.zeros(1, 1, P, P, P))
-    for hook in hooks:
-        hook.remove()
-    return sum(counts) + P**3  # plus the input patch
+class _NewStep:
+    """Rule train's step on this device."""
+
+    def __init__(self, model: torch.nn.Module, volumes_dir: Path, n_scans: int, patch_size: int, device: torch.device):
+        self.compute = Compute.for_device(device, "auto")
+        self.model = self.compute.prepare_model(model)
+        self.source = open_patch_source(volumes_dir, [str(i) for i in range(n_scans)], device, patch_size)
 
 
-def measure(m: int, seconds: float, seed: int = 0) -> dict:
-    """Train steps for about ``seconds`` and time them; returns rates and FLOPs."""
-    rng = np.random.default_rng(seed)
-    volumes = [rng.standard_normal((m, 96, 96, 64)).astype(np.float32) for _ in range(6)]
-    stack = VolumeStack(volumes, P, "cpu", [f"s{i}" for i in range(6)])
-    n = 100_000
-    scan_index = torch.as_tensor(rng.integers(0, 6, n))
-    centres = torch.as_tensor(np.stack([rng.integers(7, s - 7, n) for s in (96, 96, 64)], axis=1))
-    model = AxialNet(m, P, WIDTHS, FEATURES, per_feature_norm=True, generator=torch.Generator().manual_seed(seed))
-    flops = flops_per_patch(model, m)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.0)
-    model.train()
-    gather_s = step_s = 0.0
-    steps = 0
-    warmup = 1
-    start, cpu_start = time.perf_counter(), time.process_time()
-    while True:
-        t0 = time.perf_counter()
-        idx = torch.as_tensor(rng.integers(0, n, BATCH))
-        x = stack.gather(scan_index[idx], centres[idx])
-        present = torch.from_numpy(sample_present(rng, BATCH, m, dropout=True))
-        t1 = time.perf_counter()
-        train_step(model, optimizer, x, present, 0.1, 0.3, contextlib.nullcontext())
-        t2 = time.perf_counter()
-        if warmup:
-            warmup -= 1
-            start, cpu_start = time.perf_counter(), time.process_time()
-            continue
-        gather_s += t1 - t0
-        step_s += t2 - t0
-        steps += 1
-        if time.perf_counter() - start > seconds and steps >= 3:
-            break
-    cpu_s = time.process_time() - cpu_start
-    patches_per_s = steps * BATCH / step_s
-    return {
-        "m": m, "steps": steps, "patches_per_s": patches_per_s, "flops_per_patch": flops,
-        "gflops_per_s": flops * patches_per_s / 1e9, "gather_share": gather_s / step_s,
-        "ms_per_step": 1000 * step_s / steps, "cpu_ms_per_step": 1000 * cpu_s / steps,
-    }  # fmt: skip
+def _write_volumes(directory: Path, m: int, patch_size: int, n_scans: int = 6) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    volumes = [rng.standard_normal((m, 96, 96, 64)).astype(np.float32) for _ in range(n_scans)]
+    for i, volume in enumerate(volumes):
+        np.save(volume_path(directory, str(i)), volume)
+    pd.DataFrame({"scan_id": [str(i) for i in range(n_scans)], "patch_size": patch_size}).to_csv(
+        directory / "index.tsv", sep="\t", index=False
+    )
+    return volumes
 
 
-def gpu_hours(flops_path: float, efficiency: float) -> dict[str, float]:
-    """GPU-hours of the full paper grid, from FLOPs per patch and modality path.
+def _step_seconds(step: _OldStep | _NewStep, m: int, patch_size: int, rng: np.random.Generator, n: int) -> list[float]:
+    """Time ``n`` training steps (gather + forward + backward + update); seconds each."""
+    device = step.compute.device
+    optimizer = torch.optim.SGD(step.model.parameters(), lr=0.3, momentum=0.0)
+    step.model.train()
+    half = patch_size // 2
+    times = []
+    for _ in range(n):
+        scan = torch.as_tensor(rng.integers(0, len(step.source.scan_ids), BATCH))
+        centres = torch.as_tensor(np.stack([rng.integers(half, s - half, BATCH) for s in (96, 96, 64)], axis=1))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        x = step.source.gather(scan.to(device), centres.to(device))
+        present = torch.from_numpy(sample_present(rng, BATCH, x.shape[1], dropout=True)).to(device)
+        train_step(step.model, optimizer, x, present, 0.1, 0.3, step.compute)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times
 
-    Per fold and dataset: 16 axial networks (M paths per sample, N samples per epoch),
-    baseline-all (1 path, M x N samples) and M single-modality baselines (1 path, N samples):
-    in total (16 M + M + M) path-passes x N x epochs.
-    """
-    rate = GPU_PEAK_TFLOPS * 1e12 * efficiency
+
+def compare(scale: str, m: int, device: torch.device, rounds: int, steps_per_round: int) -> dict:
+    """Median step seconds of the old and the new step, measured in alternating rounds."""
+    patch_size, widths, features = SCALES[scale]
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        volumes = _write_volumes(Path(tmp), m, patch_size)
+
+        def network() -> torch.nn.Module:
+            return AxialNet(m, patch_size, widths, features, per_feature_norm=True,
+                            generator=torch.Generator().manual_seed(0))  # fmt: skip
+
+        old = _OldStep(network(), volumes, patch_size, device)
+        new = _NewStep(network(), Path(tmp), len(volumes), patch_size, device)
+        for step in (old, new):  # warm-up: first calls allocate and pick kernels
+            _step_seconds(step, m, patch_size, rng, 2)
+        times = {"old": [], "new": []}
+        for _ in range(rounds):
+            times["old"] += _step_seconds(old, m, patch_size, rng, steps_per_round)
+            times["new"] += _step_seconds(new, m, patch_size, rng, steps_per_round)
+    return {name: statistics.median(t) for name, t in times.items()} | {"precision": new.compute.precision}
+
+
+def single_path_seconds(scale: str, device: torch.device, n: int = 10) -> float:
+    """Median step seconds of the shared-autoencoder baseline (one path) in the new step."""
+    patch_size, widths, features = SCALES[scale]
+    compute = Compute.for_device(device, "auto")
+    model = compute.prepare_model(SharedAutoencoder(patch_size, widths, features, torch.Generator().manual_seed(0)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    x = torch.randn(BATCH, 1, patch_size, patch_size, patch_size, device=device)
+    present = torch.ones(BATCH, 1, dtype=torch.bool, device=device)
+    times = []
+    for i in range(n + 2):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        train_step(model, optimizer, x, present, 0.0, 0.3, compute)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if i >= 2:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def paper_gpu_hours(step_s: dict[int, float], single_s: float) -> dict[str, float]:
+    """GPU-hours of the paper's grid from measured seconds per update (new step, paper scale)."""
     hours = {}
-    for name, d in GRID.items():
-        n_train = d["scans"] * d["patches"] * TRAIN_SHARE
-        path_passes = (AXIAL_NETWORKS * d["m"] + d["m"] + d["m"]) * n_train * d["epochs"] * FOLDS
-        hours[name] = path_passes * flops_path / rate / 3600
+    for name, (scans, patches, epochs, m) in PAPER_GRID.items():
+        updates = scans * patches * TRAIN_SHARE / BATCH * epochs  # per network, N samples/epoch
+        seconds = AXIAL * updates * step_s[m] + m * updates * single_s * 2  # baseline-all: M x N
+        hours[name] = FOLDS * seconds / 3600
     return hours
+
+
+def bf16_line(rounds: int) -> str:
+    """What bf16 autocast does on this CPU (demo scale, M = 2), measured."""
+    native = cpu_has_native_bf16()
+    patch_size, widths, features = SCALES["demo"]
+    rng = np.random.default_rng(2)
+    device = torch.device("cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_volumes(Path(tmp), 2, patch_size)
+        runs = {}
+        for precision in ("fp32", "bf16"):
+            net = AxialNet(2, patch_size, widths, features, True, torch.Generator().manual_seed(0))
+            step = _NewStep(net, Path(tmp), 6, patch_size, device)
+            step.compute = Compute(device, precision)
+            _step_seconds(step, 2, patch_size, rng, 2)
+            runs[precision] = statistics.median(_step_seconds(step, 2, patch_size, rng, max(rounds, 3)))
+    ratio = runs["fp32"] / runs["bf16"]
+    verdict = ("native bf16: `auto` uses it" if native
+               else "no native bf16 (no AVX-512-BF16/AMX): emulated, so `auto` stays fp32")  # fmt: skip
+    return f"bf16 autocast on this CPU, demo scale, M=2: {ratio:.2f}x the fp32 step speed ({verdict})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15.0, help="timed seconds per configuration")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--rounds", type=int, default=8, help="alternating measurement rounds per comparison")
+    parser.add_argument("--steps", type=int, default=3, help="steps per round and variant")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (rule train uses 1 by default)")
+    parser.add_argument("--skip-paper", action="store_true", help="demo scale only (the paper scale takes minutes)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} CPU thread(s) of {os.cpu_count()}, load average "
-          f"{os.getloadavg()[0]:.1f} (other processes slow the wall-clock numbers down); "
-          f"P={P}, widths={WIDTHS}, F={FEATURES}, batch={BATCH}")
-    results = [measure(m, args.seconds) for m in (2, 4)]
-    by_m = {r["m"]: r for r in results}
-    for r in results:
-        print(
-            f"M={r['m']} (dropout + pfn): {r['patches_per_s']:.1f} patches/s ({r['ms_per_step']:.0f} ms/step wall, "
-            f"{r['cpu_ms_per_step']:.0f} ms CPU time, "
-            f"{r['steps']} steps), {r['flops_per_patch'] / 1e9:.3f} GFLOP/patch (fwd+bwd), "
-            f"{r['gflops_per_s']:.1f} GFLOP/s achieved, gathering {100 * r['gather_share']:.1f} % of step time"
-        )
-    flops_path = results[0]["flops_per_patch"] / 2
-    shared = SharedAutoencoder(P, WIDTHS, FEATURES)
-    print(f"FLOPs per modality path: {flops_path / 1e9:.3f} G (M=4: {results[1]['flops_per_patch'] / 4e9:.3f} G; "
-          f"shared-autoencoder baseline counted: {flops_per_patch(shared, 1) / 1e9:.3f} G)")
-    for name, d in GRID.items():
-        cpu_net_hours = d["scans"] * d["patches"] * TRAIN_SHARE * d["epochs"] / by_m[d["m"]]["patches_per_s"] / 3600
-        print(f"{name}: one axial network on this CPU would take {cpu_net_hours:,.0f} h")
-    print(f"GPU estimate, full paper grid (16 axial + baselines, 5 folds), assuming an A100 at the given share "
-          f"of its {GPU_PEAK_TFLOPS:.0f} TFLOP/s TF32 peak:")
-    for eff in GPU_EFFICIENCIES:
-        h = gpu_hours(flops_path, eff)
-        print(f"  {100 * eff:>4.0f} % ({GPU_PEAK_TFLOPS * eff:.1f} TFLOP/s): "
-              + ", ".join(f"{k} {v:,.0f} GPU-h" for k, v in h.items()) + f", total {sum(h.values()):,.0f} GPU-h")
-    bytes_path = activations_per_path() * 4 * ACCESSES_PER_ACTIVATION
-    h = gpu_hours(flops_path, 1.0)
-    scale = (bytes_path / (GPU_BANDWIDTH_TBS * 1e12)) / (flops_path / (GPU_PEAK_TFLOPS * 1e12))
-    print(f"  memory-traffic cross-check ({bytes_path / 1e6:.1f} MB per patch and path at {GPU_BANDWIDTH_TBS} TB/s): "
-          + ", ".join(f"{k} {v * scale:,.0f} GPU-h" for k, v in h.items())
-          + f", total {sum(h.values()) * scale:,.0f} GPU-h")
+          f"{os.getloadavg()[0]:.1f}; CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"native bf16: {cpu_has_native_bf16()}; batch {BATCH}; median step times, old and new interleaved")  # fmt: skip
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    scales = ["demo"] + ([] if args.skip_paper else ["paper"])
+    measured = {}
+    for device in devices:
+        for scale in scales:
+            for m in (2, 4):
+                r = compare(scale, m, device, args.rounds if scale == "demo" else max(2, args.rounds // 4), args.steps)
+                measured[device.type, scale, m] = r
+                where = "" if device.type == "cpu" else f" on {torch.cuda.get_device_name(device)}"
+                print(f"speed-up, {scale} scale, M={m}{where}: {r['old'] / r['new']:.2f}x "
+                      f"(old fp32 contiguous {1000 * r['old']:.1f} ms/step, new {r['precision']} "
+                      f"channels-last {1000 * r['new']:.1f} ms/step)")  # fmt: skip
+    print(bf16_line(args.rounds))
+    if torch.cuda.is_available() and not args.skip_paper:
+        device = torch.device("cuda")
+        single = single_path_seconds("paper", device)
+        hours = paper_gpu_hours({m: measured["cuda", "paper", m]["new"] for m in (2, 4)}, single)
+        print(f"paper grid (5 folds x (16 axial + baselines)) on one {torch.cuda.get_device_name(device)}, "
+              f"{resolve_precision('auto', device)}, from the measured step times: "
+              + ", ".join(f"{k} {v:,.0f} GPU-h" for k, v in hours.items()) + f", total {sum(hours.values()):,.0f} GPU-h")
+    else:
+        print("no CUDA GPU here: GPU step times and the paper grid's GPU-hours are not measured")
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
