@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from crossmodal.cell import CELL_COLUMNS, cell_summary, read_cells, write_cell
+from crossmodal.cell import CELL_COLUMNS, cell_summary, read_cells, same_cross_means, write_cell
 from crossmodal.errors import InputError
 from crossmodal.evaluate import ACCURACY_COLUMNS
 
@@ -101,3 +101,11 @@ def test_write_and_read_cell(tmp_path):
     back = read_cells([out])
     assert back.accuracy_percent.tolist() == pytest.approx([80.0, 45.0], abs=1e-12)
     assert out.read_text().splitlines()[0].split("\t") == CELL_COLUMNS
+
+
+def test_same_cross_means_are_percent_means_over_the_pairs():
+    table = pd.DataFrame({"train_modality": ["a", "a", "b", "b"], "test_modality": ["a", "b", "a", "b"],
+                          "accuracy": [0.9, 0.5, 0.6, 0.8]})
+    assert same_cross_means(table) == pytest.approx((85.0, 55.0))
+    same, cross = same_cross_means(table[table["train_modality"] == table["test_modality"]])
+    assert same == pytest.approx(85.0) and math.isnan(cross)

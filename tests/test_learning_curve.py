@@ -8,7 +8,8 @@ from test_train import MODALITIES, write_tiny_dataset
 
 from crossmodal.errors import InputError
 from crossmodal.evaluate import evaluate
-from crossmodal.learning_curve import CURVE_COLUMNS, learning_curve, pair_means
+from crossmodal.cell import same_cross_means
+from crossmodal.learning_curve import CURVE_COLUMNS, learning_curve
 from crossmodal.train import train
 
 
@@ -51,17 +52,9 @@ def test_the_default_length_point_equals_the_table_i_run(tmp_path, model_id):
     accuracy = evaluate(out / "features.npz", out / "accuracy.tsv", dataset_name="tiny", model=model_id, fold=1,
                         modalities=dataset["modalities"], seed=dataset["seed"], max_train_patches=None, n_trees=5)
     row = table[table["default_length"]].iloc[0]
-    same, cross = pair_means(accuracy)
+    same, cross = same_cross_means(accuracy)
     assert (row["same_accuracy"], row["cross_accuracy"]) == (same, cross)
     assert len(pd.read_csv(out / "history.tsv", sep="\t")) == 2  # the run stopped at the default length
-
-
-def test_pair_means_split_same_and_cross():
-    table = pd.DataFrame({"train_modality": ["a", "a", "b", "b"], "test_modality": ["a", "b", "a", "b"],
-                          "accuracy": [0.9, 0.5, 0.6, 0.8]})
-    assert pair_means(table) == pytest.approx((85.0, 55.0))
-    same, cross = pair_means(table[table["train_modality"] == table["test_modality"]])
-    assert same == pytest.approx(85.0) and np.isnan(cross)
 
 
 def test_update_counts_must_be_positive(tmp_path):

@@ -8,6 +8,7 @@ from crossmodal.model_ids import (
     format_alpha,
     network_ids,
     parse_model_id,
+    variant_ids,
 )
 
 GRID = {"modality_dropout": [0, 1], "per_feature_norm": [0, 1], "alpha": [0.0, 0.1, 0.2, 0.5]}
@@ -59,3 +60,11 @@ def test_single_baseline_modality():
     assert single_baseline_modality("axial-md1-pfn1-a0.1", ["a", "b"]) is None
     with pytest.raises(InputError, match="baseline-c"):
         single_baseline_modality("baseline-c", ["a", "b"])
+
+
+def test_variant_ids_are_the_four_variants_per_alpha_then_baseline_all():
+    assert variant_ids([0.0, 0.1]) == [
+        "axial-md0-pfn0-a0.0", "axial-md0-pfn0-a0.1", "axial-md0-pfn1-a0.0", "axial-md0-pfn1-a0.1",
+        "axial-md1-pfn0-a0.0", "axial-md1-pfn0-a0.1", "axial-md1-pfn1-a0.0", "axial-md1-pfn1-a0.1",
+        "baseline-all",
+    ]

@@ -41,6 +41,23 @@ def pair_setting(train_modality: pd.Series, test_modality: pd.Series) -> pd.Seri
     )
 
 
+def same_cross_means(accuracy: pd.DataFrame) -> tuple[float, float]:
+    """Same- and cross-modality accuracy (percent) of one network and fold: means over the pairs.
+
+    Args:
+        accuracy: the rows of one ``evaluate`` table (columns ``train_modality``,
+            ``test_modality``, ``accuracy`` as a fraction).
+
+    Returns:
+        ``(same, cross)``: the means over the pairs s = t and s != t, in percent; ``nan`` where
+        there is no such pair.
+    """
+    setting = pair_setting(accuracy["train_modality"], accuracy["test_modality"])
+    means = {k: float(100 * accuracy.loc[setting == k, "accuracy"].mean()) if (setting == k).any() else np.nan
+             for k in SETTINGS}  # fmt: skip
+    return means["same"], means["cross"]
+
+
 def check_cell_rows(
     accuracy: pd.DataFrame, *, dataset: str, cell: str, modalities: list[str]
 ) -> None:

@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 
 from crossmodal.atomic import atomic_path
+from crossmodal.cell import same_cross_means
 from crossmodal.devices import claimed_device
 from crossmodal.encode import encode_splits
 from crossmodal.errors import InputError
@@ -55,20 +56,6 @@ CURVE_COLUMNS = [
 
 class _CurveDone(Exception):
     """Raised by the update hook after the last update count: ends training early."""
-
-
-def pair_means(table: pd.DataFrame) -> tuple[float, float]:
-    """Same- and cross-modality accuracy (percent) of one network's accuracy table.
-
-    Args:
-        table: rows of :func:`crossmodal.evaluate.accuracy_table` for one network and fold.
-
-    Returns:
-        ``(same, cross)``: means over the pairs s = t and s != t; ``nan`` where there is none.
-    """
-    same = table["train_modality"] == table["test_modality"]
-    mean = lambda rows: float(100 * rows["accuracy"].mean()) if len(rows) else math.nan  # noqa: E731
-    return mean(table[same]), mean(table[~same])
 
 
 def learning_curve(
@@ -152,7 +139,7 @@ def learning_curve(
                 fold=fold, seed=dataset_seed, max_train_patches=max_train_patches, n_trees=n_trees,
                 threads=threads,
             )  # fmt: skip
-            same, cross = pair_means(table)
+            same, cross = same_cross_means(table)
             loss, recon, sim = sums / counted
             rows.append({
                 "dataset": dataset_name, "model": model_id, "fold": int(fold), "updates": step,

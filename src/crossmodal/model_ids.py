@@ -63,6 +63,14 @@ def axial_model_ids(grid: dict) -> list[str]:
     ]
 
 
+def variant_ids(alphas: list[float]) -> list[str]:
+    """The four modality-dropout x per-feature-normalization networks at each alpha, then
+    ``baseline-all``: the networks of the learning curves and of the specificity sweep."""
+    return axial_model_ids({"modality_dropout": [0, 1], "per_feature_norm": [0, 1], "alpha": list(alphas)}) + [
+        "baseline-all"
+    ]
+
+
 def network_ids(grid: dict, modalities: list[str]) -> list[str]:
     """Every network to train for one dataset."""
     return axial_model_ids(grid) + ["baseline-all"] + [f"baseline-{m}" for m in modalities]

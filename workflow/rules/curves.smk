@@ -3,14 +3,7 @@
 # config learning_curves.alpha and baseline-all, trained past the default length and
 # evaluated with the Table I forests at log-spaced update counts.
 #   snakemake --cores all curves
-
-
-def curve_models(ds):
-    """The networks of the learning curves: the four variants per alpha, then baseline-all."""
-    alphas = config["learning_curves"]["alpha"]
-    return [axial_model_id(md, pfn, a) for a in alphas for md in (0, 1) for pfn in (0, 1)] + [
-        "baseline-all"
-    ]
+from crossmodal.model_ids import variant_ids
 
 
 def curve_targets():
@@ -59,7 +52,7 @@ rule learning_curves:
     input:
         curves=lambda wc: [
             f"results/{wc.ds}/curves/{m}/fold{config['learning_curves']['fold']}.tsv"
-            for m in curve_models(wc.ds)
+            for m in variant_ids(config["learning_curves"]["alpha"])
         ],
     output:
         table="results/curves/learning_{ds}.tsv",

@@ -13,15 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from crossmodal.errors import InputError
-from crossmodal.figures.style import DOUBLE_COLUMN, PANELS, figure_style, new_figure, panel_label, save_figure
+from crossmodal.figures.style import DOUBLE_COLUMN, figure_style, new_figure, panel_label, save_figure, variant_line
 from crossmodal.learning_curves import read_curves
-
-LINE_STYLES = ["-", "--", ":", "-."]
 
 
 def learning_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, dataset: str) -> Figure:
@@ -42,9 +38,7 @@ def learning_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, d
     table = read_curves(table_path)
     if table.empty:
         raise InputError(f"{table_path}: no learning-curve rows; rerun rule learning_curves")
-    palette = dict(zip(PANELS, sns.color_palette("tab10", len(PANELS))))
     alphas = sorted(table.loc[table["kind"] == "axial", "alpha"].dropna().astype(float).unique())
-    styles = {a: LINE_STYLES[i % len(LINE_STYLES)] for i, a in enumerate(alphas)}
     default = table.loc[table["default_length"].astype(bool), "updates"].unique()
     columns = [("train_loss", "training loss"), ("same_accuracy", "same-modality accuracy (%)"),
                ("cross_accuracy", "cross-modality accuracy (%)")]  # fmt: skip
@@ -54,13 +48,7 @@ def learning_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, d
         for (column, label), ax, letter in zip(columns, axes, "abc"):
             for model, curve in table.groupby("model", sort=False):
                 curve = curve.sort_values("updates")
-                first = curve.iloc[0]
-                if first["kind"] == "axial":
-                    key = (int(first["modality_dropout"]), int(first["per_feature_norm"]))
-                    style = {"color": palette[key], "linestyle": styles[float(first["alpha"])]}
-                    name = f"{PANELS[key][1]}, α = {float(first['alpha']):g}"
-                else:
-                    style, name = {"color": "black", "linestyle": "-", "linewidth": 1.4}, model
+                style, name = variant_line(curve.iloc[0], alphas)
                 ax.plot(curve["updates"], curve[column], marker="o", markersize=2, label=name, **style)
             for u in default:
                 ax.axvline(u, color="0.4", linewidth=0.8, linestyle=(0, (1, 2)))

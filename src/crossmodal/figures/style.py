@@ -151,3 +151,30 @@ def panels_in(table) -> list[tuple[int, int]]:
 def format_alpha_label(alpha: float) -> str:
     """Legend text of a similarity weight: ``α = 0.1``."""
     return f"α = {float(alpha):g}"
+
+
+#: Line styles for the alpha values of the variant figures (learning curves, specificity sweep).
+ALPHA_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def variant_line(row, alphas: Sequence[float]) -> tuple[dict, str]:
+    """Line style and legend label of one network in the figures that compare the four variants.
+
+    One colour per modality-dropout x per-feature-normalization combination (tab10, in panel
+    order), one line style per alpha (in ``alphas`` order); ``baseline-all`` is a thicker black
+    line.
+
+    Args:
+        row: a table row with ``kind``, ``model``, ``modality_dropout``, ``per_feature_norm``
+            and ``alpha``.
+        alphas: the alpha values drawn, sorted.
+
+    Returns:
+        ``(keyword arguments for Axes.plot, label)``.
+    """
+    if row["kind"] != "axial":
+        return {"color": "black", "linestyle": "-", "linewidth": 1.4}, str(row["model"])
+    key = (int(row["modality_dropout"]), int(row["per_feature_norm"]))
+    color = sns.color_palette("tab10", len(PANELS))[list(PANELS).index(key)]
+    style = ALPHA_LINE_STYLES[list(alphas).index(float(row["alpha"])) % len(ALPHA_LINE_STYLES)]
+    return {"color": color, "linestyle": style}, f"{PANELS[key][1]}, α = {float(row['alpha']):g}"
