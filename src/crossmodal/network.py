@@ -1,6 +1,6 @@
 """The axial network, the shared-autoencoder baseline and their representation normalizations.
 
-Architecture (DESIGN.md "The method"; the paper's Fig. 2 is not in its text, this is our
+Architecture (docs/method.md; the paper's Fig. 2 is not in its text, this is our
 reading). For patch size P (odd, >= 9) and widths (w1, w2, w3), F features:
 
 =====================================  ==========================  =========================
