@@ -8,59 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
 import pytest
 import yaml
 from snakemake.utils import validate
 
 from crossmodal.model_ids import cell_networks, network_ids
+from workflow_helpers import paper_config_on_fake_data
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = REPO / "configs" / "paper.yaml"
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
-OAI_ROOT = "/path/to/OAI_iMorphics"
-BRATS_ROOT = "/path/to/MICCAI_BraTS_Training_Data"
-
-
-def write_nifti(path: Path, value: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = np.full((4, 4, 4), value, dtype=np.int16)
-    nib.save(nib.Nifti1Image(data, np.diag([0.36, 0.36, 0.7, 1.0])), path)
-
-
-def fake_oai(root: Path) -> None:
-    """A generic manifest with two subjects x two sessions (tiny NIfTI files)."""
-    lines = ["scan_id\tsubject_id\tnormal\tfatsup\tlabel"]
-    for subject in ("9000001", "9000002"):
-        for session in ("v00", "v12"):
-            scan = f"{subject}_{session}"
-            for name in ("normal", "fatsup", "label"):
-                write_nifti(root / "images" / f"{scan}_{name}.nii.gz", 1)
-            lines.append(
-                f"{scan}\t{subject}\timages/{scan}_normal.nii.gz\timages/{scan}_fatsup.nii.gz"
-                f"\timages/{scan}_label.nii.gz"
-            )
-    (root / "manifest.tsv").write_text("\n".join(lines) + "\n")
-
-
-def fake_brats2018(root: Path) -> None:
-    """Three cases in the BraTS 2018-21 layout."""
-    for i in range(3):
-        case = f"BraTS2021_{i:05d}"
-        for suffix in ("t1", "t1ce", "t2", "flair", "seg"):
-            write_nifti(root / case / f"{case}_{suffix}.nii.gz", 1)
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("paper")
-    fake_oai(tmp / "oai")
-    fake_brats2018(tmp / "brats")
-    text = PAPER.read_text()
-    assert OAI_ROOT in text and BRATS_ROOT in text
-    text = text.replace(OAI_ROOT, str(tmp / "oai")).replace(BRATS_ROOT, str(tmp / "brats"))
-    (tmp / "paper.yaml").write_text(text)
+    (tmp / "paper.yaml").write_text(paper_config_on_fake_data(tmp))
     return tmp
 
 

@@ -4,6 +4,7 @@ then checks of every stage's outputs, of rerun granularity and of the report."""
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -160,3 +161,152 @@ def test_editing_fig7_drawing_code_reruns_only_that_plot(smoke_run):
     run = snakemake(code, smoke_run["workdir"], target, "--cores", "1", *config)
     assert run.returncode == 0, describe(run)
     assert time.monotonic() - start < 120
+
+
+def job_counts(run) -> dict[str, int]:
+    """``{rule: jobs}`` of a ``-n --quiet rules`` run (``total`` included)."""
+    text = run.stdout + run.stderr
+    return {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
+            if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
+def test_jobs_import_the_library_of_their_own_checkout(smoke_run, tmp_path):
+    """The copy's library differs from the installed one (this checkout): the copy's runs."""
+    import crossmodal
+
+    code = smoke_run["code"]
+    assert Path(crossmodal.__file__).resolve().parents[1] != (code / "src").resolve()
+    marker = tmp_path / "imported_from"
+    module = code / "src/crossmodal/figures/fig6_plot.py"
+    module.write_text(module.read_text() + f"\nfrom pathlib import Path as _P\n_P({str(marker)!r}).write_text(__file__)\n")
+    # both datasets' Fig. 6 plots, which the edit outdates, and smoke_brats's Fig. 7 plot, which
+    # the test above outdated: the run is complete again for the tests below
+    targets = ["results/figures/fig6_smoke_knee.pdf", "results/figures/fig6_smoke_brats.pdf",
+               "results/figures/fig7_smoke_brats.pdf"]
+    run = snakemake(code, smoke_run["workdir"], *targets, "--cores", "1", "--configfile",
+                    str(code / "configs/smoke.yaml"))
+    assert run.returncode == 0, describe(run)
+    assert marker.read_text() == str(module.resolve())
+
+
+# One key per stage; the dry run of `all` on the finished smoke run must schedule the stages that
+# read it and what depends on their outputs, nothing upstream. smoke_knee has 11 networks x 2 folds.
+DATA_STAGES = {"synthesize", "ingest", "normalize", "folds", "sample_patches"}
+KNEE_NETWORKS = 22
+STAGE_EDITS = {
+    "synthesis": (("datasets", "smoke_knee", "synthetic", "seed"), 13,
+                  {"synthesize": 1, "ingest": 1, "normalize": 1, "folds": 1, "sample_patches": 1,
+                   "train": KNEE_NETWORKS}, set()),
+    "ingest/mask": (("datasets", "smoke_knee", "mask", "dilation_voxels"), 4,
+                    {"ingest": 1, "normalize": 1, "folds": 1, "sample_patches": 1,
+                     "train": KNEE_NETWORKS}, {"synthesize"}),
+    "patches": (("datasets", "smoke_knee", "patches_per_class"), 12,
+                {"sample_patches": 1, "train": KNEE_NETWORKS}, {"synthesize", "ingest", "normalize", "folds"}),
+    "network": (("datasets", "smoke_knee", "network", "features"), 6,
+                {"train": KNEE_NETWORKS, "evaluate": KNEE_NETWORKS}, DATA_STAGES),
+    "training length": (("datasets", "smoke_knee", "training", "epochs"), 3,
+                        {"train": KNEE_NETWORKS, "evaluate": KNEE_NETWORKS}, DATA_STAGES),
+    "forest": (("datasets", "smoke_knee", "max_forest_train_patches"), 40,
+               {"evaluate": KNEE_NETWORKS, "fig8_data": 1}, DATA_STAGES | {"train", "encode"}),
+    "figures": (("figures", "mi_samples"), 150, {"fig6_data": 2, "fig_plot": 2},
+                DATA_STAGES | {"train", "encode", "evaluate", "cell", "table", "fig8_data"}),
+}
+
+
+def test_writing_the_config_in_another_key_order_reruns_nothing(smoke_run, tmp_path):
+    """Snakemake compares params with their dicts' key order; the rules' params do not have one.
+
+    The datasets keep their order (Table I lists them in config order), and top-level blocks
+    and every dataset's keys are written in reverse order.
+    """
+    def reverse(value):
+        if isinstance(value, dict):
+            return {key: reverse(value[key]) for key in reversed(list(value))}
+        if isinstance(value, list):
+            return [reverse(item) for item in value]
+        return value
+
+    code = smoke_run["code"]
+    cfg = yaml.safe_load((code / "configs" / "smoke.yaml").read_text())
+    datasets = {name: reverse(block) for name, block in cfg.pop("datasets").items()}
+    reordered = tmp_path / "reordered.yaml"
+    reordered.write_text(yaml.safe_dump({**reverse(cfg), "datasets": datasets}, sort_keys=False))
+    assert list(yaml.safe_load(reordered.read_text())["datasets"]["smoke_knee"])[0] == "training"
+    dry = snakemake(code, smoke_run["workdir"], "all", "-n", "--quiet", "rules", "--configfile", str(reordered))
+    assert dry.returncode == 0, describe(dry)
+    assert job_counts(dry) == {}, dry.stdout + dry.stderr
+
+
+@pytest.mark.parametrize("stage", list(STAGE_EDITS))
+def test_an_edited_key_reruns_the_stages_that_read_it_and_nothing_upstream(smoke_run, tmp_path, stage):
+    path, value, scheduled, not_scheduled = STAGE_EDITS[stage]
+    code = smoke_run["code"]
+    cfg = yaml.safe_load((code / "configs" / "smoke.yaml").read_text())
+    block = cfg
+    for key in path[:-1]:
+        block = block[key]
+    assert block.get(path[-1]) != value
+    block[path[-1]] = value
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    dry = snakemake(code, smoke_run["workdir"], "all", "-n", "--quiet", "rules", "--configfile", str(edited))
+    assert dry.returncode == 0, describe(dry)
+    jobs = job_counts(dry)
+    for rule, n in scheduled.items():
+        assert jobs.get(rule) == n, (stage, rule, jobs)
+    assert not not_scheduled & set(jobs), (stage, jobs)
+
+
+def write_brats2018_case(root: Path, case: str, seed: int) -> None:
+    """A 24^3 BraTS 2018-21 case: a noisy brain block 4..19 holding a tumour cube 8..12."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(seed)
+    brain = np.zeros((24, 24, 24), np.float32)
+    brain[4:20, 4:20, 4:20] = 1 + rng.random((16, 16, 16), np.float32)
+    labels = np.zeros((24, 24, 24), np.uint8)
+    labels[8:12, 8:12, 8:12] = 2
+    (root / case).mkdir(parents=True)
+    for i, suffix in enumerate(("t1", "t1ce", "t2", "flair")):
+        nib.save(nib.Nifti1Image(brain * (i + 1), np.eye(4)), root / case / f"{case}_{suffix}.nii.gz")
+    nib.save(nib.Nifti1Image(labels, np.eye(4)), root / case / f"{case}_seg.nii.gz")
+
+
+def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
+    """Ingest of a real dataset depends on the scan files the layout finds under root."""
+    root = tmp_path / "brats"
+    for i in range(4):
+        write_brats2018_case(root, f"Case{i}", seed=i)
+    cfg = yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text())
+    brats = cfg["datasets"]["smoke_brats"]
+    del brats["synthetic"]
+    brats["root"] = str(root)
+    cfg["datasets"] = {"smoke_brats": brats}
+    config = tmp_path / "real.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    target = ["results/smoke_brats/manifest.tsv", "--configfile", str(config)]
+
+    def dry_jobs():
+        dry = snakemake(REPO, workdir, *target, "-n", "--quiet", "rules")
+        assert dry.returncode == 0, describe(dry)
+        return job_counts(dry)
+
+    def ingest():
+        run = snakemake(REPO, workdir, *target, "--cores", "1")
+        assert run.returncode == 0, describe(run)
+        return pd.read_csv(workdir / "results/smoke_brats/manifest.tsv", sep="\t")["scan_id"].tolist()
+
+    assert ingest() == ["Case0", "Case1", "Case2", "Case3"]
+    assert dry_jobs() == {}
+    write_brats2018_case(root, "Case4", seed=4)  # a new scan
+    assert dry_jobs() == {"ingest": 1, "total": 1}
+    assert ingest()[-1] == "Case4"
+    # a file replaced by other content (Snakemake ignores a mere touch of a small file)
+    time.sleep(1)
+    shutil.copyfile(root / "Case0" / "Case0_t1.nii.gz", root / "Case4" / "Case4_t1.nii.gz")
+    assert dry_jobs() == {"ingest": 1, "total": 1}
+    assert ingest()[-1] == "Case4"
+    shutil.rmtree(root / "Case4")  # a removed scan
+    assert dry_jobs() == {"ingest": 1, "total": 1}

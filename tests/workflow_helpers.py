@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 CODE_ITEMS = ["Snakefile", "config.yaml", "configs", "workflow", "src", "envs", "profiles"]
 
@@ -38,3 +41,42 @@ def describe(run: subprocess.CompletedProcess) -> str:
     return f"exit {run.returncode}\n--- stdout\n{run.stdout[-6000:]}\n--- stderr\n{run.stderr[-6000:]}"
 
 
+def write_nifti(path: Path, value: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = np.full((4, 4, 4), value, dtype=np.int16)
+    nib.save(nib.Nifti1Image(data, np.diag([0.36, 0.36, 0.7, 1.0])), path)
+
+
+def fake_oai(root: Path) -> None:
+    """A generic manifest with two subjects x two sessions (tiny NIfTI files)."""
+    lines = ["scan_id\tsubject_id\tnormal\tfatsup\tlabel"]
+    for subject in ("9000001", "9000002"):
+        for session in ("v00", "v12"):
+            scan = f"{subject}_{session}"
+            for name in ("normal", "fatsup", "label"):
+                write_nifti(root / "images" / f"{scan}_{name}.nii.gz", 1)
+            lines.append(
+                f"{scan}\t{subject}\timages/{scan}_normal.nii.gz\timages/{scan}_fatsup.nii.gz"
+                f"\timages/{scan}_label.nii.gz"
+            )
+    (root / "manifest.tsv").write_text("\n".join(lines) + "\n")
+
+
+def fake_brats2018(root: Path) -> None:
+    """Three cases in the BraTS 2018-21 layout."""
+    for i in range(3):
+        case = f"BraTS2021_{i:05d}"
+        for suffix in ("t1", "t1ce", "t2", "flair", "seg"):
+            write_nifti(root / case / f"{case}_{suffix}.nii.gz", 1)
+
+
+def paper_config_on_fake_data(data: Path) -> str:
+    """configs/paper.yaml with its two placeholder roots replaced by fake data written under ``data``."""
+    fake_oai(data / "oai")
+    fake_brats2018(data / "brats")
+    text = (REPO / "configs" / "paper.yaml").read_text()
+    roots = {"/path/to/OAI_iMorphics": data / "oai", "/path/to/MICCAI_BraTS_Training_Data": data / "brats"}
+    for placeholder, root in roots.items():
+        assert placeholder in text, placeholder
+        text = text.replace(placeholder, str(root))
+    return text

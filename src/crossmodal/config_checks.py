@@ -152,7 +152,8 @@ def check_config(config: dict) -> None:
                 f"{ds['folds']}: folds are numbered from 0"
             )
         ps = ds["patch_size"]
-        if any(s < ps for s in ds.get("synthetic", {}).get("shape", [ps] * 3)):
+        shape = ds["synthetic"].get("shape") if "synthetic" in ds else None  # optional, no default
+        if shape is not None and any(s < ps for s in shape):
             raise InputError(f"config {key}.synthetic.shape is smaller than patch_size {ps}")
 
     fig5 = config["figures"]["fig5_model"]

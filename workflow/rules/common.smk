@@ -22,19 +22,33 @@ def dcfg(ds):
     return config["datasets"][ds]
 
 
+def canonical(value):
+    """``value`` with every dict's keys sorted, recursively (lists keep their order).
+
+    Snakemake's params trigger compares params including the order of dict keys: without this,
+    writing a config block's keys in another order would rerun the jobs that read it.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def ds_value(key):
     """A param function: the value at dotted ``key`` of the job's dataset block.
 
     ``params: epochs=ds_value("training.epochs")`` gives the job ``datasets.{ds}.training.epochs``
-    (defaults filled by the schema). Params hold only what a job reads, so that Snakemake's
-    params trigger reruns a job exactly when a key it uses changes.
+    (defaults filled by the schema; a block comes with its keys sorted, see :func:`canonical`).
+    Params hold only what a job reads, so that Snakemake's params trigger reruns a job exactly
+    when a key it uses changes.
     """
 
     def value(wildcards):
         block = dcfg(wildcards.ds)
         for part in key.split("."):
             block = block[part]
-        return block
+        return canonical(block)
 
     return value
 
@@ -49,7 +63,7 @@ def ds_subset(*keys):
 
     def subset(wildcards):
         block = dcfg(wildcards.ds)
-        return {key: block[key] for key in keys if key in block}
+        return canonical({key: block[key] for key in keys if key in block})
 
     return subset
 
@@ -99,7 +113,9 @@ def ingest_settings(wildcards):
     block = dcfg(wildcards.ds)
     keys = ["layout", "modalities", "classes", "affine_tolerance"]
     keys += ["manifest"] if block["layout"] == "generic" else []
-    return {**{key: block[key] for key in keys}, "mask": mask_settings(wildcards)}
+    return canonical(
+        {**{key: block[key] for key in keys}, "mask": mask_settings(wildcards)}
+    )
 
 
 def ingest_inputs(wildcards):
@@ -140,5 +156,9 @@ def figure_targets():
     ]
 
 
+def difficulty_targets():
+    return [f"results/{ds}/difficulty.tsv" for ds in DATASETS]
+
+
 def all_targets():
-    return table_targets() + figure_targets()
+    return table_targets() + figure_targets() + difficulty_targets()
