@@ -11,7 +11,6 @@ from crossmodal.model_ids import (
     cell_networks,
     network_ids,
 )
-from crossmodal.seeds import seed_key
 
 DATASETS = list(config["datasets"])
 GRID = config["grid"]
