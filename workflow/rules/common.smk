@@ -55,9 +55,9 @@ def ds_value(key):
 def ds_subset(*keys):
     """A param function: the job's dataset block restricted to ``keys`` (top-level keys).
 
-    For library functions that take a block (``ingest``), e.g. ``ds_subset("layout",
-    "modalities")``; a key absent from the block (an optional one without a default, such as
-    ``root`` of a synthetic dataset) is left out.
+    For library functions that take a block, e.g. ``ds_subset("network", "patch_size")``; a key
+    absent from the block (an optional one without a default, such as ``root`` of a synthetic
+    dataset) is left out. Keys sorted, see :func:`canonical`.
     """
 
     def subset(wildcards):
