@@ -1,11 +1,14 @@
 """Embedded synthetic datasets: generate a seeded multi-modal dataset on disk (rule ``synthesize``).
 
 Two tissue models (``kind``): ``knee`` (modalities ``normal``, ``fatsup``; two sessions per
-subject; raw labels 1 femoral cartilage, 2 tibial cartilage, 3 meniscus) and ``brats``
-(``t1``, ``t1c``, ``t2``, ``flair``; one scan per subject; raw labels 1 necrotic/non-enhancing
-core, 2 edema, 4 enhancing). The scans are written as NIfTI in a real dataset layout, so the
-ordinary ingest stage reads them: the generic manifest (both kinds) or BraTS 2018-2021
-(``brats`` only). The same config gives byte-identical files.
+subject; procedural anatomy; raw labels 1 femoral cartilage, 2 tibial cartilage, 3 meniscus) and
+``brats`` (``t1``, ``t1c``, ``t2``, ``flair``; one scan per subject; the ICBM 2009a anatomy that
+nilearn ships; raw labels 1 necrotic/non-enhancing core, 2 edema, 4 enhancing). Contrast comes
+from MR signal equations with literature tissue parameters (``mr_physics``, ``parameters``),
+partial volume from tissue fractions, and what the modalities do not share from
+``acquisition`` (texture mixed by ``rho``, bias, 2-D slices, noise). The scans are written as
+NIfTI in a real dataset layout, so the ordinary ingest stage reads them: the generic manifest
+(both kinds) or BraTS 2018-2021 (``brats`` only). The same config gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Iterator
 from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from crossmodal.errors import InputError
-from crossmodal.synthesize import brats, knee
+from crossmodal.synthesize import brats, knee, mr_physics, parameters
 from crossmodal.synthesize.scan import SyntheticScan
 from crossmodal.synthesize.write_brats2018 import write_brats2018
 from crossmodal.synthesize.write_generic import write_generic
@@ -35,14 +38,33 @@ WRITERS = {
     "knee": {"generic": write_generic},
     "brats": {"brats2018": write_brats2018, "generic": write_generic},
 }
-DEFAULTS = {"seed": 0, "n_subjects": 6, "sessions_per_subject": 2, "noise": 0.04, "bias": 0.15}
+DEFAULTS = {"seed": 0, "n_subjects": 6, "sessions_per_subject": 2, "noise": 0.04, "bias": 0.15, "rho": None}
+# Tissues whose texture correlation between the kind's sequences sets the default rho: the
+# brain parenchyma, and the knee tissues that are classified.
+TEXTURE_TISSUES = {
+    "knee": [parameters.KNEE_TISSUES[t] for t in ("femoral_cartilage", "meniscus")],
+    "brats": [parameters.BRAIN_TISSUES[t] for t in ("gm", "wm")],
+}
+PROTOCOLS = {"knee": parameters.KNEE_PROTOCOL, "brats": parameters.BRAIN_PROTOCOL}
+
+
+def physical_rho(kind: str) -> float:
+    """The default ``rho`` of a kind: the texture correlation its signal equations give.
+
+    If a tissue's proton density, T1 and T2 vary locally and independently (relative SDs
+    ``parameters.MICROSTRUCTURE_SD``), two sequences see textures that correlate by the cosine
+    of their scaled sensitivity vectors (``mr_physics.texture_correlation``). This is its mean
+    over the kind's sequence pairs and ``TEXTURE_TISSUES``.
+    """
+    return mr_physics.mean_texture_correlation(TEXTURE_TISSUES[kind], PROTOCOLS[kind], parameters.MICROSTRUCTURE_SD)
 
 
 def synthetic_settings(synthetic_cfg: dict) -> dict:
-    """The ``synthetic`` config block with every default filled in (shape/spacing by kind).
+    """The ``synthetic`` config block with every default filled in (shape/spacing/rho by kind).
 
     Raises:
-        InputError: unknown ``kind`` or a shape/spacing that is not three positive numbers.
+        InputError: unknown ``kind``, a shape/spacing that is not three positive numbers, or
+            ``rho`` outside [0, 1].
     """
     kind = synthetic_cfg.get("kind")
     if kind not in MODALITIES:
@@ -53,6 +75,9 @@ def synthetic_settings(synthetic_cfg: dict) -> dict:
     for key in ("shape", "spacing"):
         if len(cfg[key]) != 3 or min(cfg[key]) <= 0:
             raise InputError(f"config synthetic.{key} = {list(cfg[key])}: give three positive numbers")
+    cfg["rho"] = physical_rho(kind) if cfg["rho"] is None else float(cfg["rho"])
+    if not 0.0 <= cfg["rho"] <= 1.0:
+        raise InputError(f"config synthetic.rho = {cfg['rho']}: must lie in [0, 1]")
     return cfg
 
 
@@ -64,14 +89,16 @@ def generate_scans(cfg: dict) -> Iterator[SyntheticScan]:
         for subject in range(cfg["n_subjects"]):
             for session in range(cfg["sessions_per_subject"]):
                 images, labels, _ = knee.knee_scan(
-                    cfg["seed"], subject, session, shape, spacing, cfg["noise"], cfg["bias"]
+                    cfg["seed"], subject, session, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"]
                 )
                 subject_id = f"knee{subject + 1:03d}"
                 yield SyntheticScan(f"{subject_id}_v{session:02d}", subject_id, images, labels, affine)
     else:
         affine = brats.brats_affine(shape, spacing)
         for subject in range(cfg["n_subjects"]):
-            images, labels, _ = brats.brats_scan(cfg["seed"], subject, shape, spacing, cfg["noise"], cfg["bias"])
+            images, labels, _ = brats.brats_scan(
+                cfg["seed"], subject, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"]
+            )
             scan_id = f"SynBraTS_{subject + 1:03d}"
             yield SyntheticScan(scan_id, scan_id, images, labels, affine)
 
@@ -88,7 +115,7 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
             empty.
         synthetic_cfg: the dataset's ``synthetic`` config block (``kind``, ``seed``,
             ``n_subjects``, ``sessions_per_subject`` (knee only), ``shape``, ``spacing`` (mm),
-            ``noise``, ``bias``); missing keys take the schema defaults.
+            ``noise``, ``bias``, ``rho``); missing keys take the schema defaults.
         layout: ``generic`` (knee, brats) or ``brats2018`` (brats).
         modalities: the dataset's modalities.
 
@@ -119,9 +146,8 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        # The fields' small matrix products gain nothing from BLAS threads: with them, the 12
-        # default knee scans took 6.1 s of CPU on a busy 2-core machine, limited to one thread
-        # 2.6-3.2 s.
+        # The fields' small matrix products gain nothing from BLAS threads (measured: more CPU
+        # time with them, not less).
         with threadpool_limits(limits=1, user_api="blas"):
             ids = WRITERS[kind][layout](tmp, generate_scans(cfg), list(MODALITIES[kind]))
         os.chmod(tmp, 0o755)  # mkdtemp creates 0700
@@ -132,7 +158,7 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
         if tmp.exists():
             shutil.rmtree(tmp)
     log.info(
-        "synthetic %s: %d scans of shape %s at %s mm in the %s layout in %s (%.1f s)",
-        kind, len(ids), cfg["shape"], cfg["spacing"], layout, out_dir, time.perf_counter() - started,
+        "synthetic %s: %d scans of shape %s at %s mm, rho %.3f, in the %s layout in %s (%.1f s)",
+        kind, len(ids), cfg["shape"], cfg["spacing"], cfg["rho"], layout, out_dir, time.perf_counter() - started,
     )  # fmt: skip
     return ids

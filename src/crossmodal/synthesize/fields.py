@@ -1,4 +1,4 @@
-"""Random smooth fields and MR image formation shared by the synthetic tissue models.
+"""Random smooth fields, bias, noise and integer output shared by the synthetic tissue models.
 
 Everything works in millimetres on a voxel grid given by ``shape`` and ``spacing``, so that a
 model looks the same (up to sampling) at any resolution.
@@ -82,11 +82,6 @@ def bias_field(
     """A smooth multiplicative intensity bias ``exp(amplitude * f)`` (f: unit-SD field, ~60 mm)."""
     fov = float(np.min(np.asarray(shape) * np.asarray(spacing)))
     return np.exp(amplitude * smooth_field(rng, shape, spacing, max(fov / 1.5, 1.0)))
-
-
-def blur(image: np.ndarray, sigma_voxels: tuple[float, float, float]) -> np.ndarray:
-    """Gaussian point-spread function (``scipy.ndimage.gaussian_filter``, nearest edges)."""
-    return ndimage.gaussian_filter(image, sigma_voxels, mode="nearest")
 
 
 def rician_noise(rng: np.random.Generator, image: np.ndarray, sd: float) -> np.ndarray:

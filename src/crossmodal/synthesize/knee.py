@@ -1,6 +1,7 @@
 """Synthetic knee MRI: two modalities (``normal``, ``fatsup``) of a sagittally scanned knee.
 
-A seeded tissue model, shaped like the OAI iMorphics task of the paper:
+A seeded procedural anatomy (no knee atlas is installable here), shaped like the OAI iMorphics
+task of the paper, with the MR physics of the brain model:
 
 * geometry (per subject): a femoral condyle pair (circular sagittal profile, curved coronal
   profile, an intercondylar notch with cruciate ligaments), a tibial plateau with tibial
@@ -9,14 +10,20 @@ A seeded tissue model, shaped like the OAI iMorphics task of the paper:
   synovial fluid in the joint space and around the femoral cartilage, the anterior fat pad and
   posterior muscle with fat streaks. A smooth random displacement field makes every subject's
   shape different.
-* sessions (per scan): the same subject with a small pose change (rotation, translation), a
-  small extra deformation, slightly thinner cartilage at follow-up, and new texture, bias and
-  noise. So the two scans of a subject share anatomy: fold grouping by subject matters.
-* contrast: fat and marrow bright in ``normal`` and dark in ``fatsup``; fluid and cartilage
-  brighter in ``fatsup``; meniscus, ligaments and cortical bone dark in both; ``fatsup`` is
-  blurrier (lower resolution). The class structures (cartilage sheets on bone, dark meniscus
-  wedges next to cartilage) are visible in both, but the intensity order of the tissues
-  around them inverts between modalities.
+* sessions (per scan): the same subject with a small pose change, a small extra deformation,
+  slightly thinner cartilage at follow-up, and new texture, bias and noise. So the two scans of
+  a subject share anatomy: fold grouping by subject matters.
+* partial volume: the tissue map is drawn on a grid ``SUPERSAMPLE`` times finer per axis and
+  averaged into tissue fractions per voxel; labels are each voxel's dominant tissue.
+* contrast (``mr_physics``, ``parameters``): ``normal`` after the OAI coronal T1-weighted 3-D
+  FLASH without its water excitation (1.5 mm coronal partitions), ``fatsup`` the OAI sagittal
+  intermediate-weighted 2-D TSE with fat saturation (3 mm sagittal slices); both are resampled
+  to the common grid, so each is blurred along a different axis. Fat and marrow are bright on
+  ``normal`` and dark on ``fatsup``, except where the fat saturation fails (a region of
+  inhomogeneous field in half of the ``fatsup`` scans, approximation); fluid is dark on
+  ``normal`` and the brightest tissue on ``fatsup``.
+* texture: as in the brain model, smooth variation of each tissue's PD, T1 and T2 seen through
+  each sequence's signal equation, shared between the modalities to the degree ``rho``.
 
 Array axes are ``[x, y, z]`` = anterior-posterior, inferior-superior (in-plane) and
 medial-lateral (slice direction, coarser); the written affine maps them to RAS as a sagittal
@@ -31,10 +38,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from crossmodal.seeds import derive_seed
-from crossmodal.synthesize import fields
+from crossmodal.synthesize import acquisition, fields, mr_physics, parameters
 
 MODALITIES = ("normal", "fatsup")
 DEFAULT_SHAPE = (96, 96, 40)
@@ -45,24 +51,14 @@ TISSUES = (
     "muscle", "fat", "fluid", "cortex", "marrow",
     "femoral_cartilage", "tibial_cartilage", "meniscus", "ligament",
 )  # fmt: skip
-# Mean intensity of each tissue (row) per modality (column: normal, fatsup), brightest ~1.
-INTENSITY = np.array(
-    [
-        [0.35, 0.30],  # muscle
-        [0.95, 0.10],  # fat: bright, suppressed
-        [0.30, 0.95],  # fluid: brighter than cartilage only in fatsup
-        [0.04, 0.04],  # cortical bone: dark in both
-        [0.85, 0.18],  # marrow (fatty): bright, suppressed
-        [0.50, 0.72],  # femoral cartilage
-        [0.50, 0.72],  # tibial cartilage
-        [0.07, 0.10],  # meniscus: dark in both
-        [0.12, 0.12],  # cruciate ligaments: dark in both
-    ],
-    dtype=np.float32,
-)
 LABEL_OF_TISSUE = np.array([0, 0, 0, 0, 0, 1, 2, 3, 0], dtype=np.uint8)
-# Gaussian point-spread function per modality, in voxels: fatsup has the lower resolution.
-PSF_SIGMA_VOXELS = {"normal": (0.5, 0.5, 0.4), "fatsup": (1.0, 1.0, 0.7)}
+# The tissue map is drawn at this many points per voxel and axis and averaged into fractions.
+SUPERSAMPLE = 2
+# Texture feature size (mm); at least 1.5 voxels.
+_TEXTURE_MM = 1.5
+# Approximation: a fat-saturation failure (inhomogeneous B0 at the edge of the field of view)
+# occurs in this share of the fat-suppressed scans.
+_FAT_SAT_FAILURE_RATE = 0.5
 
 # Field of view (in-plane, medial-lateral) in mm for which the anatomy constants below are given.
 _REFERENCE_FOV = (48.0, 40.0)
@@ -275,10 +271,89 @@ def knee_tissues(
     tissue[tibial_cartilage] = TIBIAL_CARTILAGE
     tissue[femoral_cartilage] = FEMORAL_CARTILAGE
     bone = femur | tibia
-    depth = ndimage.distance_transform_edt(bone, sampling=spacing)
-    # at least one voxel of cortex (EDT depth of a surface voxel is one voxel size)
+    # Depth below the bone surface from the geometry (in-plane distance to the condyle circle or
+    # shaft side, to the plateau or tibial side): a Euclidean distance transform of the bone mask
+    # gives nearly the same cortex but took 1 s of the 2.5 s of a scan's fine tissue map.
+    femur_depth = np.maximum(radius - r, np.where(dv > 0, f32(0.8) * radius - np.abs(du), -np.inf))
+    tibia_depth = np.minimum(top - edge - V, f32(a.tibia_half_width * s) - np.abs(dut))
+    depth = np.where(femur, femur_depth, tibia_depth)
+    # at least one voxel of cortex
     tissue[bone] = np.where(depth[bone] <= max(a.cortex * s, max(spacing)), CORTEX, MARROW)
     return tissue
+
+
+def knee_fractions(
+    shape: tuple[int, int, int],
+    spacing: tuple[float, float, float],
+    anatomy: KneeAnatomy,
+    subject_rng: np.random.Generator,
+    session_rng: np.random.Generator,
+    thickness_factor: float = 1.0,
+) -> np.ndarray:
+    """Tissue fractions of one knee scan: the tissue map on a finer grid, averaged per voxel.
+
+    The smooth fields of the geometry are continuous B-splines in mm, so the fine grid samples
+    the same anatomy as the coarse grid would, only ``SUPERSAMPLE`` times more densely.
+
+    Args:
+        shape: voxels ``(X, Y, Z)``.
+        spacing: voxel size in mm.
+        anatomy: the subject's shape (from :func:`draw_anatomy`).
+        subject_rng: generator seeded per subject.
+        session_rng: generator seeded per scan.
+        thickness_factor: cartilage thickness multiplier.
+
+    Returns:
+        float32 ``[len(TISSUES), X, Y, Z]`` summing to 1 per voxel.
+    """
+    k = SUPERSAMPLE
+    fine = knee_tissues(
+        tuple(n * k for n in shape), tuple(v / k for v in spacing), anatomy, subject_rng, session_rng, thickness_factor
+    )
+    x, y, z = shape
+    n_tissues = len(TISSUES)
+    # coarse voxel index of every fine voxel, then one bincount over (voxel, tissue) pairs
+    voxel = np.arange(x * y * z, dtype=np.int64).reshape(x, 1, y, 1, z, 1)
+    pairs = (voxel * n_tissues + fine.reshape(x, k, y, k, z, k)).ravel()
+    counts = np.bincount(pairs, minlength=x * y * z * n_tissues).reshape(x, y, z, n_tissues)
+    return np.moveaxis(counts.astype(np.float32) / np.float32(k**3), -1, 0).copy()
+
+
+def labels_from_fractions(fractions: np.ndarray) -> np.ndarray:
+    """Raw labels of each voxel's dominant tissue (0 background, 1/2 cartilage, 3 meniscus)."""
+    return LABEL_OF_TISSUE[np.argmax(fractions, axis=0)]
+
+
+def reference_signal(modality: str) -> float:
+    """Signal of the brightest tissue at the nominal protocol and suppression: intensity 1."""
+    seq = parameters.KNEE_PROTOCOL.sequences[modality]
+    return max(mr_physics.total_signal(t, seq, fat=parameters.FAT) for t in parameters.KNEE_TISSUES.values())
+
+
+def subject_tissues(rng: np.random.Generator) -> list[mr_physics.Tissue]:
+    """The tissue parameters of one subject: the literature values varied per subject."""
+    sd = parameters.TISSUE_PARAMETER_SD
+    out = []
+    for name in TISSUES:
+        t = parameters.KNEE_TISSUES[name]
+        g = np.exp(rng.normal(0.0, sd, 3))
+        out.append(mr_physics.Tissue(t.name, pd=t.pd * g[0], t1_ms=t.t1_ms * g[1], t2_ms=t.t2_ms * g[2],
+                                     fat_fraction=t.fat_fraction))
+    return out
+
+
+def fat_sat_failure(rng: np.random.Generator, shape, spacing) -> np.ndarray:
+    """Where the fat saturation fails (1) or works (0), in ``[0, 1]``.
+
+    In ``_FAT_SAT_FAILURE_RATE`` of the scans, a smooth region (about a tenth of the field of view,
+    B0 inhomogeneity) where the spectral saturation pulse misses the fat resonance; elsewhere 0.
+    """
+    fov = float(min(n * s for n, s in zip(shape, spacing)))
+    happens = rng.uniform() < _FAT_SAT_FAILURE_RATE
+    field = fields.smooth_field(rng, shape, spacing, max(fov / 3, 1.0))
+    if not happens:
+        return np.zeros(shape, dtype=np.float32)
+    return np.clip((field - np.float32(1.2)) * np.float32(2.5), 0.0, 1.0).astype(np.float32)
 
 
 def knee_scan(
@@ -289,8 +364,13 @@ def knee_scan(
     spacing: tuple[float, float, float],
     noise: float,
     bias: float,
+    rho: float,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Images, labels and tissue map of one scan (one subject, one session).
+    """Images, labels and tissue fractions of one scan (one subject, one session).
+
+    Independent random streams per purpose (anatomy, pose, tissue parameters per subject;
+    session geometry, texture, bias, noise, scanner per scan), so that e.g. ``rho`` changes
+    the texture mixing only.
 
     Args:
         seed: dataset seed (``synthetic.seed``).
@@ -298,37 +378,55 @@ def knee_scan(
         session: session index (0 = baseline).
         shape: voxels per axis.
         spacing: voxel size in mm.
-        noise: Rician noise SD relative to the brightest tissue.
-        bias: amplitude of the multiplicative bias field.
+        noise: Rician noise SD relative to the brightest tissue of each modality.
+        bias: SD of the log of the multiplicative bias field.
+        rho: correlation of the modalities' texture fields (see ``acquisition.mixed_textures``).
 
     Returns:
-        ``({modality: int16 [X, Y, Z]}, labels uint8 [X, Y, Z], tissue uint8 [X, Y, Z])``;
-        labels 0 background, 1 femoral cartilage, 2 tibial cartilage, 3 meniscus; tissue codes
-        index ``TISSUES``.
+        ``({modality: int16 [X, Y, Z]}, labels uint8 [X, Y, Z], fractions float32 [9, X, Y, Z])``;
+        labels 0 background, 1 femoral cartilage, 2 tibial cartilage, 3 meniscus; fractions
+        indexed as ``TISSUES``.
     """
     subject_seed = derive_seed(seed, "knee", subject)
     anatomy = draw_anatomy(np.random.default_rng(subject_seed))
     subject_rng = np.random.default_rng(derive_seed(subject_seed, "pose"))
     session_rng = np.random.default_rng(derive_seed(seed, "knee", subject, session))
+    stream = lambda name: np.random.default_rng(derive_seed(seed, "knee", subject, session, name))  # noqa: E731
     thickness = 1.0 - session * session_rng.uniform(0.0, 0.04)  # cartilage loss at follow-up
-    tissue = knee_tissues(shape, spacing, anatomy, subject_rng, session_rng, thickness)
-    labels = LABEL_OF_TISSUE[tissue]
+    fractions = knee_fractions(shape, spacing, anatomy, subject_rng, session_rng, thickness)
+    labels = labels_from_fractions(fractions)
 
-    intensity_rng = np.random.default_rng(derive_seed(subject_seed, "intensity"))
-    table = INTENSITY * (1 + 0.05 * intensity_rng.standard_normal(INTENSITY.shape)).astype(np.float32)
-    table = table * (1 + 0.02 * session_rng.standard_normal(INTENSITY.shape)).astype(np.float32)
-    fov = float(min(shape[0] * spacing[0], shape[1] * spacing[1]))
-    texture = 1 + 0.05 * fields.smooth_field(session_rng, shape, spacing, max(fov / 24, 0.5))
-    marrow_texture = 1 + 0.10 * fields.smooth_field(session_rng, shape, spacing, max(fov / 48, 0.5))
-    texture = np.where(tissue == MARROW, marrow_texture, texture)
+    tissues = subject_tissues(np.random.default_rng(derive_seed(subject_seed, "tissue")))
+    scanner = stream("scanner")
+    gains = scanner.uniform(0.7, 1.3, len(MODALITIES))
+    offsets = scanner.uniform(0.0, 1.0, len(MODALITIES))
+    failure = fat_sat_failure(scanner, shape, spacing)
+    textures = acquisition.mixed_textures(
+        stream("texture"), shape, spacing, max(_TEXTURE_MM, 1.5 * min(spacing)), list(MODALITIES), rho
+    )
+    bias_rng, noise_rng = stream("bias"), stream("noise")
     images = {}
     for index, modality in enumerate(MODALITIES):
-        image = table[tissue, index] * texture
-        image = fields.blur(image, PSF_SIGMA_VOXELS[modality])
-        image = image * fields.bias_field(session_rng, shape, spacing, bias)
-        image = fields.rician_noise(session_rng, image, noise)
-        images[modality] = fields.to_int16(image)
-    return images, labels, tissue
+        seq = parameters.KNEE_PROTOCOL.sequences[modality]
+        reference = np.float32(reference_signal(modality))
+        parts = np.array([mr_physics.tissue_signal(t, seq, fat=parameters.FAT) for t in tissues], dtype=np.float32)
+        parts /= reference
+        amplitudes = np.array(
+            [mr_physics.texture_amplitude(t, seq, parameters.MICROSTRUCTURE_SD, fat=parameters.FAT) for t in tissues],
+            dtype=np.float32,
+        ) / reference
+        water = np.tensordot(parts[:, 0], fractions, axes=(0, 0))
+        fat = np.tensordot(parts[:, 1], fractions, axes=(0, 0))
+        if seq.fat_sat:
+            kept = np.float32(1.0) - np.float32(seq.fat_sat_efficiency) * (np.float32(1.0) - failure)
+            signal = water + fat * kept
+        else:
+            signal = water + fat
+        signal += np.tensordot(amplitudes, fractions, axes=(0, 0)) * textures[modality]
+        signal *= fields.bias_field(bias_rng, shape, spacing, bias)
+        image = acquisition.acquire(signal, spacing, noise, noise_rng, seq.slice_mm, seq.slice_axis, offsets[index])
+        images[modality] = fields.to_int16(image * np.float32(gains[index]))
+    return images, labels, fractions
 
 
 def sagittal_affine(shape: tuple[int, int, int], spacing: tuple[float, float, float]) -> np.ndarray:
