@@ -46,6 +46,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/curves.smk"
+include: "workflow/rules/difficulty.smk"
 
 
 rule all:
