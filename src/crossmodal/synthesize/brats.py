@@ -202,7 +202,15 @@ def labels_from_fractions(fractions: np.ndarray) -> np.ndarray:
 
 
 def subject_tissues(rng: np.random.Generator) -> list[mr_physics.Tissue]:
-    """The tissue parameters of one subject: the literature values varied per subject and site."""
+    """The tissue parameters of one subject: the literature values varied per subject and site.
+
+    Args:
+        rng: the subject's scanner generator.
+
+    Returns:
+        One tissue per ``TISSUES`` entry, PD, T1 and T2 scaled by ``exp(N(0, sd^2))`` with
+        ``sd = parameters.TISSUE_PARAMETER_SD``.
+    """
     sd = parameters.TISSUE_PARAMETER_SD
     out = []
     for name in TISSUES:
@@ -219,6 +227,12 @@ def site_protocol(rng: np.random.Generator) -> dict[str, mr_physics.Sequence]:
     TR and TE vary by ``SEQUENCE_TIMING_SD`` (log-normal), flip angles by ``FLIP_SD_DEG``; the
     FLAIR inversion time nulls the scanner's nominal CSF T1 at the site's TR; T2 slices are
     3-6 mm, FLAIR slices 3-6 mm in an axial, coronal or sagittal orientation ([Menze 2015]).
+
+    Args:
+        rng: the subject's scanner generator.
+
+    Returns:
+        modality -> sequence.
     """
     sequences = parameters.BRAIN_PROTOCOL.sequences
     timing = lambda: float(np.exp(rng.normal(0.0, parameters.SEQUENCE_TIMING_SD)))  # noqa: E731
@@ -237,7 +251,17 @@ def site_protocol(rng: np.random.Generator) -> dict[str, mr_physics.Sequence]:
 
 
 def reference_signal(modality: str) -> float:
-    """Signal of the brightest normal tissue (CSF, GM, WM) at the nominal protocol: intensity 1."""
+    """Signal of the brightest normal tissue (CSF, GM, WM) at the nominal protocol.
+
+    Images are scaled so that this signal is intensity 1 (before the scanner gain), which is what
+    the noise level refers to.
+
+    Args:
+        modality: one of ``MODALITIES``.
+
+    Returns:
+        The signal (fully relaxed water = 1).
+    """
     seq = parameters.BRAIN_PROTOCOL.sequences[modality]
     return max(mr_physics.total_signal(parameters.BRAIN_TISSUES[t], seq, parameters.GADOBUTROL) for t in ("csf", "gm", "wm"))
 

@@ -7,7 +7,6 @@ model looks the same (up to sampling) at any resolution.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 
 def grid_mm(shape: tuple[int, int, int], spacing: tuple[float, float, float]) -> list[np.ndarray]:

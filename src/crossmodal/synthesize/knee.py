@@ -320,18 +320,43 @@ def knee_fractions(
 
 
 def labels_from_fractions(fractions: np.ndarray) -> np.ndarray:
-    """Raw labels of each voxel's dominant tissue (0 background, 1/2 cartilage, 3 meniscus)."""
+    """Raw labels of each voxel's dominant tissue.
+
+    Args:
+        fractions: float32 ``[len(TISSUES), X, Y, Z]``.
+
+    Returns:
+        uint8 ``[X, Y, Z]``: 0 background, 1 femoral cartilage, 2 tibial cartilage, 3 meniscus.
+    """
     return LABEL_OF_TISSUE[np.argmax(fractions, axis=0)]
 
 
 def reference_signal(modality: str) -> float:
-    """Signal of the brightest tissue at the nominal protocol and suppression: intensity 1."""
+    """Signal of the brightest tissue at the nominal protocol and fat suppression.
+
+    Images are scaled so that this signal is intensity 1 (before the scanner gain), which is what
+    the noise level refers to.
+
+    Args:
+        modality: one of ``MODALITIES``.
+
+    Returns:
+        The signal (fully relaxed water = 1).
+    """
     seq = parameters.KNEE_PROTOCOL.sequences[modality]
     return max(mr_physics.total_signal(t, seq, fat=parameters.FAT) for t in parameters.KNEE_TISSUES.values())
 
 
 def subject_tissues(rng: np.random.Generator) -> list[mr_physics.Tissue]:
-    """The tissue parameters of one subject: the literature values varied per subject."""
+    """The tissue parameters of one subject: the literature values varied per subject.
+
+    Args:
+        rng: the subject's tissue generator.
+
+    Returns:
+        One tissue per ``TISSUES`` entry, PD, T1 and T2 scaled by ``exp(N(0, sd^2))`` with
+        ``sd = parameters.TISSUE_PARAMETER_SD``.
+    """
     sd = parameters.TISSUE_PARAMETER_SD
     out = []
     for name in TISSUES:
@@ -347,6 +372,15 @@ def fat_sat_failure(rng: np.random.Generator, shape, spacing) -> np.ndarray:
 
     In ``_FAT_SAT_FAILURE_RATE`` of the scans, a smooth region (about a tenth of the field of view,
     B0 inhomogeneity) where the spectral saturation pulse misses the fat resonance; elsewhere 0.
+    The generator is consumed the same way whether or not the failure occurs.
+
+    Args:
+        rng: the scan's scanner generator.
+        shape: voxels per axis.
+        spacing: voxel size in mm.
+
+    Returns:
+        float32 ``[X, Y, Z]``: 1 where the saturation fails completely.
     """
     fov = float(min(n * s for n, s in zip(shape, spacing)))
     happens = rng.uniform() < _FAT_SAT_FAILURE_RATE
