@@ -53,3 +53,9 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# learning curves of every dataset (workflow/rules/curves.smk; not part of `all`)
+rule curves:
+    input:
+        curve_targets(),

@@ -10,6 +10,7 @@ from crossmodal.model_ids import (
     cell_ids,
     cell_networks,
     network_ids,
+    variant_ids,
 )
 
 DATASETS = list(config["datasets"])
@@ -161,3 +162,23 @@ def difficulty_targets():
 
 def all_targets():
     return table_targets() + figure_targets() + difficulty_targets()
+
+
+# the keys of the `training` block that change the trained network (params: a change reruns
+# training); checkpoint_minutes and encode_batch_size do not, and the script reads them from
+# the config
+TRAINING_PARAMS = ("epochs", "batch_size", "learning_rate", "lr_decay", "precision")
+
+
+def training_params(wildcards):
+    """A param function: the keys of the job's `training` block that change the network."""
+    training = dcfg(wildcards.ds)["training"]
+    return canonical({key: training[key] for key in TRAINING_PARAMS})
+
+
+def curve_targets():
+    return [
+        f"results/figures/learning_{ds}.{ext}"
+        for ds in DATASETS
+        for ext in ("pdf", "png")
+    ]

@@ -3,18 +3,6 @@
 # config learning_curves.alpha and baseline-all, trained past the default length and
 # evaluated with the Table I forests at log-spaced update counts.
 #   snakemake --cores all curves
-from crossmodal.model_ids import variant_ids
-
-
-def curve_targets():
-    return [
-        f"results/figures/learning_{ds}.{ext}" for ds in DATASETS for ext in ("pdf", "png")
-    ]
-
-
-rule curves:
-    input:
-        curve_targets(),
 
 
 rule learning_curve:
@@ -36,14 +24,14 @@ rule learning_curve:
         runtime=24 * 60,
         gpu=1,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
-        patch_size=lambda wc: dcfg(wc.ds)["patch_size"],
-        network=lambda wc: dcfg(wc.ds)["network"],
-        training=lambda wc: {k: dcfg(wc.ds)["training"][k] for k in TRAINING_PARAMS},
-        seed=lambda wc: dcfg(wc.ds)["seed"],
+        modalities=ds_value("modalities"),
+        patch_size=ds_value("patch_size"),
+        network=ds_value("network"),
+        training=training_params,
+        seed=ds_value("seed"),
         updates=config["learning_curves"]["updates"],
         n_trees=config["forest"]["n_trees"],
-        max_train_patches=lambda wc: dcfg(wc.ds)["max_forest_train_patches"],
+        max_train_patches=ds_value("max_forest_train_patches"),
     script:
         "../scripts/learning_curve.py"
 
@@ -65,7 +53,7 @@ rule learning_curves:
         mem_mb=1000,
         runtime=10,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
+        modalities=ds_value("modalities"),
     script:
         "../scripts/learning_curves.py"
 

@@ -2,11 +2,6 @@
 # The same job then encodes every train and test patch of the fold with the trained network:
 # the fold's volumes are opened once, and no second process starts per network.
 
-# the keys of the `training` block that change the trained network (params: a change reruns
-# training); checkpoint_minutes and encode_batch_size do not, and the script reads them from
-# the config
-TRAINING_PARAMS = ("epochs", "batch_size", "learning_rate", "lr_decay", "precision")
-
 
 rule train:
     input:
@@ -29,11 +24,11 @@ rule train:
         runtime=24 * 60,
         gpu=1,
     params:
-        modalities=lambda wc: dcfg(wc.ds)["modalities"],
-        patch_size=lambda wc: dcfg(wc.ds)["patch_size"],
-        network=lambda wc: dcfg(wc.ds)["network"],
-        training=lambda wc: {k: dcfg(wc.ds)["training"][k] for k in TRAINING_PARAMS},
-        seed=lambda wc: dcfg(wc.ds)["seed"],
+        modalities=ds_value("modalities"),
+        patch_size=ds_value("patch_size"),
+        network=ds_value("network"),
+        training=training_params,
+        seed=ds_value("seed"),
         # not an output: it must survive a killed job so that the rerun resumes from it
         checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
     script:
