@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from crossmodal.figures.fig8_data import capped_counts, fold_accuracy
-from crossmodal.figures.inputs import Features
+from crossmodal.features import Features
 
 
 def synthetic(n_train: int, n_test: int, n_features: int, n_modalities: int, seed: int = 0):
@@ -51,7 +51,7 @@ def synthetic(n_train: int, n_test: int, n_features: int, n_modalities: int, see
     halves = (np.arange(n_test) >= n_test // 2).astype(np.int64)
     modalities = [f"m{i}" for i in range(n_modalities)]
     return Features(modalities, train, test, train_labels, test_labels,
-                    np.array(["s"] * n_test)), halves
+                    np.array(["s"] * n_train), np.array(["s"] * n_test)), halves
 
 
 def main() -> None:
@@ -88,9 +88,9 @@ def main() -> None:
     start = time.perf_counter()
     for i in range(args.modalities):
         forest = RandomForestClassifier(n_estimators=args.trees, random_state=i,
-                                        n_jobs=args.threads).fit(features.train[i], features.train_labels)
+                                        n_jobs=args.threads).fit(features.train_features[i], features.train_labels)
         for j in range(args.modalities):
-            forest.score(features.test[j], features.test_labels)
+            forest.score(features.test_features[j], features.test_labels)
     table1_seconds = time.perf_counter() - start
 
     naive = 2 * args.modalities * len(counts)
