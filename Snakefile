@@ -34,7 +34,7 @@ check_config(config)
 
 
 wildcard_constraints:
-    ds="|".join(DATASETS),
+    ds="|".join(DATASETS + list(SWEEP)),
     fold=r"\d+",
     model=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
     cell=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
@@ -46,6 +46,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/curves.smk"
+include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/difficulty.smk"
 
 

@@ -13,13 +13,20 @@ from crossmodal.model_ids import (
     variant_ids,
 )
 
+from crossmodal.specificity import sweep_datasets
+
+# the configured datasets (Table I, figures, difficulty)
 DATASETS = list(config["datasets"])
+# the specificity sweep's derived datasets: name -> (base dataset, rho, config block)
+SWEEP = sweep_datasets(config["datasets"], config["sweeps"]["specificity"])
 GRID = config["grid"]
 
 
 def dcfg(ds):
-    """The validated (defaults filled) config block of dataset ``ds``."""
-    return config["datasets"][ds]
+    """The validated (defaults filled) config block of dataset ``ds`` (configured or derived)."""
+    if ds in config["datasets"]:
+        return config["datasets"][ds]
+    return SWEEP[ds][2]
 
 
 def canonical(value):
@@ -160,8 +167,45 @@ def difficulty_targets():
     return [f"results/{ds}/difficulty.tsv" for ds in DATASETS]
 
 
+def sweep_bases():
+    """The datasets of the specificity sweep, in config order."""
+    return list(dict.fromkeys(base for base, _, _ in SWEEP.values()))
+
+
+def sweep_targets():
+    return [
+        target
+        for ds in sweep_bases()
+        for target in (
+            f"results/sweeps/specificity_{ds}.tsv",
+            f"results/figures/specificity_{ds}.pdf",
+            f"results/figures/specificity_{ds}.png",
+        )
+    ]
+
+
+def sweep_accuracy(wildcards):
+    """Rule specificity's inputs: per rho of the sweep and network, the fold's accuracy table."""
+    fold = config["sweeps"]["specificity"]["fold"]
+    models = variant_ids(config["sweeps"]["specificity"]["alpha"])
+    return [
+        f"results/{name}/accuracy/{model}/fold{fold}.tsv"
+        for name, (base, _, _) in SWEEP.items()
+        if base == wildcards.ds
+        for model in models
+    ]
+
+
+def sweep_rhos(wildcards):
+    """The rho of each input of rule specificity, in the same order."""
+    models = variant_ids(config["sweeps"]["specificity"]["alpha"])
+    return [
+        rho for base, rho, _ in SWEEP.values() if base == wildcards.ds for _ in models
+    ]
+
+
 def all_targets():
-    return table_targets() + figure_targets() + difficulty_targets()
+    return table_targets() + figure_targets() + difficulty_targets() + sweep_targets()
 
 
 # the keys of the `training` block that change the trained network (params: a change reruns

@@ -18,8 +18,12 @@ from crossmodal.figures.code_deps import code_inputs
 FIG_ALPHA = config["figures"]["alpha"]
 FIG_FOLD = config["figures"]["fold"]
 FIG_PACKAGE = Path(workflow.basedir) / "src" / "crossmodal" / "figures"
-# the four dropout x per-feature-normalization panels (a)-(d) of Fig. 6, at figures.alpha
-FIG6_MODELS = [axial_model_id(md, pfn, FIG_ALPHA) for md in (0, 1) for pfn in (0, 1)]
+# the four dropout x per-feature-normalization panels (a)-(d) of Fig. 6: as in the paper, (a) is
+# the basic model at alpha = 0 (Sec. V-B compares its feature SDs with the alpha > 0 models),
+# (b)-(d) are at figures.alpha
+FIG6_MODELS = [axial_model_id(0, 0, 0.0)] + [
+    axial_model_id(md, pfn, FIG_ALPHA) for md, pfn in ((0, 1), (1, 0), (1, 1))
+]
 # the whole axial grid (Figs. 7 and 8)
 GRID_MODELS = axial_model_ids(GRID)
 

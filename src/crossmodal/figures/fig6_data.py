@@ -1,7 +1,8 @@
 """Fig. 6 data: per-feature mutual information, SD and cross-modality NCC for one fold.
 
-For each of the four modality-dropout x per-feature-normalization networks at one alpha, and
-each feature of its representation, on the test-set features of one fold:
+For each of the four modality-dropout x per-feature-normalization networks (panel (a), the basic
+model, at alpha = 0 as in the paper; (b)-(d) at config ``figures.alpha``), and each feature of
+its representation, on the test-set features of one fold:
 
 * ``mi``: mutual information (nats) between the feature computed from modality m and the class
   label, on a seeded subsample of ``mi_samples`` test patches (the same patches for every
