@@ -19,14 +19,15 @@ from crossmodal.specificity import sweep_datasets
 DATASETS = list(config["datasets"])
 # the specificity sweep's derived datasets: name -> (base dataset, rho, config block)
 SWEEP = sweep_datasets(config["datasets"], config["sweeps"]["specificity"])
+# The derived blocks join the config (after DATASETS was taken): the jobs' scripts read the
+# settings that do not change results (checkpoint_minutes, ...) from snakemake.config.
+config["datasets"].update({name: block for name, (_, _, block) in SWEEP.items()})
 GRID = config["grid"]
 
 
 def dcfg(ds):
     """The validated (defaults filled) config block of dataset ``ds`` (configured or derived)."""
-    if ds in config["datasets"]:
-        return config["datasets"][ds]
-    return SWEEP[ds][2]
+    return config["datasets"][ds]
 
 
 def canonical(value):
