@@ -282,6 +282,7 @@ def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
     del brats["synthetic"]
     brats["root"] = str(root)
     cfg["datasets"] = {"smoke_brats": brats}
+    cfg["sweeps"]["specificity"]["datasets"] = []  # the sweep needs a synthetic dataset
     config = tmp_path / "real.yaml"
     config.write_text(yaml.safe_dump(cfg))
     workdir = tmp_path / "work"

@@ -61,7 +61,8 @@ def sweep_datasets(datasets: dict[str, dict], sweep: dict) -> dict[str, tuple[st
         if "synthetic" not in datasets[ds]:
             raise InputError(
                 f"config sweeps.specificity.datasets: {ds!r} is not synthetic; the sweep changes "
-                "the generator's synthetic.rho"
+                "the generator's synthetic.rho. List synthetic datasets only, or set it to null "
+                "(every synthetic dataset) or [] (no sweep)"
             )
         for rho in sweep["rho"]:
             name = derived_name(ds, rho)
