@@ -81,7 +81,6 @@ def _write_volumes(directory: Path, m: int, patch_size: int, n_scans: int = 6) -
 def _step_seconds(step: _OldStep | _NewStep, m: int, patch_size: int, rng: np.random.Generator, n: int) -> list[float]:
     """Time ``n`` training steps (gather + forward + backward + update); seconds each."""
     device = step.compute.device
-    optimizer = torch.optim.SGD(step.model.parameters(), lr=0.3, momentum=0.0)
     step.model.train()
     half = patch_size // 2
     times = []
@@ -93,7 +92,7 @@ def _step_seconds(step: _OldStep | _NewStep, m: int, patch_size: int, rng: np.ra
         start = time.perf_counter()
         x = step.source.gather(scan.to(device), centres.to(device))
         present = torch.from_numpy(sample_present(rng, BATCH, x.shape[1], dropout=True)).to(device)
-        train_step(step.model, optimizer, x, present, 0.1, 0.3, step.compute)
+        train_step(step.model, x, present, 0.1, 0.3, step.compute)
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
@@ -127,7 +126,6 @@ def single_path_seconds(scale: str, device: torch.device, n: int = 10) -> float:
     patch_size, widths, features = SCALES[scale]
     compute = Compute.for_device(device, "auto")
     model = compute.prepare_model(SharedAutoencoder(patch_size, widths, features, torch.Generator().manual_seed(0)))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
     x = torch.randn(BATCH, 1, patch_size, patch_size, patch_size, device=device)
     present = torch.ones(BATCH, 1, dtype=torch.bool, device=device)
     times = []
@@ -135,7 +133,7 @@ def single_path_seconds(scale: str, device: torch.device, n: int = 10) -> float:
         if device.type == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
-        train_step(model, optimizer, x, present, 0.0, 0.3, compute)
+        train_step(model, x, present, 0.0, 0.3, compute)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if i >= 2:

@@ -69,7 +69,7 @@ def save_checkpoint(path: str | Path, payload: dict, hash_: str) -> None:
 
     Args:
         path: checkpoint file.
-        payload: tensors and primitive containers only (model and optimizer state dicts,
+        payload: tensors and primitive containers only (the model state dict,
             :func:`capture_rng` output, counters, history rows).
         hash_: :func:`settings_hash` of the run's settings.
     """

@@ -44,6 +44,7 @@ from crossmodal.network import build_network, weights_record
 from crossmodal.patch_sets import PatchSet, load_patch_set
 from crossmodal.precision import Compute
 from crossmodal.seeds import derive_seed, seed_key
+from crossmodal.sgd import sgd_update
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,6 @@ def deterministic_algorithms(device: torch.device) -> Iterator[None]:
 
 def train_step(
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
     x: torch.Tensor,
     present: torch.Tensor,
     alpha: float,
@@ -245,7 +245,6 @@ def train_step(
 
     Args:
         model: network in training mode.
-        optimizer: its optimizer.
         x: patches ``[B, M, P, P, P]`` (``[B, 1, P, P, P]`` for baselines).
         present: bool ``[B, M]``, modalities entering the mean.
         alpha: similarity weight.
@@ -255,14 +254,12 @@ def train_step(
     Returns:
         The loss terms of the batch (before the update).
     """
-    for group in optimizer.param_groups:
-        group["lr"] = lr
     with compute.autocast():
         out = model(x, present)
     terms = combined_loss(x, out, alpha)
-    optimizer.zero_grad(set_to_none=True)
+    model.zero_grad(set_to_none=True)
     terms.total.backward()
-    optimizer.step()
+    sgd_update(model.parameters(), lr)
     return terms
 
 
@@ -271,7 +268,7 @@ UpdateHook = Callable[[int, torch.nn.Module, LossTerms], None]
 
 @dataclass
 class _Progress:
-    """Where a run stands; what a checkpoint stores besides weights and optimizer."""
+    """Where a run stands; what a checkpoint stores besides the weights (plain SGD has no state)."""
 
     epoch: int = 0  # 0-based epoch in progress
     step: int = 0  # updates done in that epoch
@@ -343,7 +340,6 @@ def fit(
     init = torch.Generator().manual_seed(derive_seed(settings.seed, "init"))
     net = build_network(spec, n_mod, settings.patch_size, settings.widths, settings.features, init)
     model = compute.prepare_model(net)
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings.learning_rate, momentum=0.0)
     scan_t = torch.as_tensor(train_set.index_into(source.scan_ids), device=device)
     centres_t = torch.as_tensor(train_set.centres, dtype=torch.int64, device=device)
     patch_t = torch.as_tensor(patch_of, device=device)
@@ -353,7 +349,6 @@ def fit(
     resumed = load_checkpoint(checkpoint_path, run_hash, device) if checkpoint_path else None
     if resumed is not None:
         model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
         run = _Progress(
             resumed["epoch"], resumed["step"], resumed["global_step"], resumed["epoch_seconds"],
             list(resumed["history"]), resumed["sums"].to(device),
@@ -369,7 +364,7 @@ def fit(
         save_checkpoint(
             checkpoint_path,
             {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "model": model.state_dict(),
                 "epoch": run.epoch, "step": run.step, "global_step": run.global_step,
                 "rng": capture_rng(rng), "sums": run.sums.cpu(), "epoch_seconds": seconds,
                 "history": run.history,
@@ -430,7 +425,7 @@ def fit(
                 if channel_t is not None:
                     x = x[torch.arange(b - a, device=device), channel_t[samples]][:, None]
                 lr = learning_rate_at(run.global_step, settings.learning_rate, settings.lr_decay)
-                terms = train_step(model, optimizer, x, present, spec.alpha, lr, compute)
+                terms = train_step(model, x, present, spec.alpha, lr, compute)
                 run.sums += torch.stack([t.detach() for t in terms]).double() * (b - a)
                 run.step += 1
                 run.global_step += 1
