@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+import torch
 from workflow_helpers import copy_code, describe, snakemake
 
 
@@ -23,3 +24,15 @@ def smoke_run(tmp_path_factory):
     assert run.returncode == 0, describe(run)
     print(f"\nsmoke workflow: {seconds:.0f} s", file=sys.stderr)
     return {"code": code, "workdir": workdir, "seconds": seconds, "run": run}
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny convolutions: one thread is fastest, and steady on a busy machine.
+
+    Used by the network, training, encoding and learning-curve tests (``pytestmark``).
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

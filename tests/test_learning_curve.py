@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from test_train import MODALITIES, write_tiny_dataset
 
 from crossmodal.errors import InputError
@@ -13,12 +12,7 @@ from crossmodal.learning_curve import CURVE_COLUMNS, learning_curve
 from crossmodal.train import train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _curve(root, dataset, model_id, updates):

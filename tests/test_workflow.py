@@ -91,6 +91,20 @@ def test_every_figure_drawn(smoke_run):
                 assert path.stat().st_size > 1000, path
 
 
+def test_difficulty_tables_and_the_specificity_sweep_built(smoke_run):
+    cfg = smoke_config(smoke_run)
+    work = smoke_run["workdir"]
+    for ds in cfg["datasets"]:
+        table = pd.read_csv(work / f"results/{ds}/difficulty.tsv", sep="\t")
+        assert {"raw_rf_accuracy_percent", "predictability_r2"} <= set(table.columns), ds
+        assert len(table) == len(cfg["datasets"][ds]["modalities"]) ** 2, ds
+    sweep = pd.read_csv(work / "results/sweeps/specificity_smoke_brats.tsv", sep="\t")
+    assert sorted(sweep["rho"].unique()) == [0.0, 0.5, 1.0]
+    assert sweep["cross_accuracy"].between(0, 100).all()
+    for ext in ("pdf", "png"):
+        assert (work / f"results/figures/specificity_smoke_brats.{ext}").stat().st_size > 1000
+
+
 def test_nothing_left_to_do_after_the_run(smoke_run):
     run = snakemake(
         smoke_run["code"], smoke_run["workdir"], "all", "-n", "--configfile",

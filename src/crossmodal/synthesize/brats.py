@@ -212,13 +212,7 @@ def subject_tissues(rng: np.random.Generator) -> list[mr_physics.Tissue]:
         ``sd = parameters.TISSUE_PARAMETER_SD``.
     """
     sd = parameters.TISSUE_PARAMETER_SD
-    out = []
-    for name in TISSUES:
-        t = parameters.BRAIN_TISSUES[name]
-        g = np.exp(rng.normal(0.0, sd, 3))
-        out.append(mr_physics.Tissue(t.name, pd=t.pd * g[0], t1_ms=t.t1_ms * g[1], t2_ms=t.t2_ms * g[2],
-                                     gd_mM=t.gd_mM, flow_void=t.flow_void))
-    return out
+    return [mr_physics.varied_tissue(parameters.BRAIN_TISSUES[name], rng, sd) for name in TISSUES]
 
 
 def site_protocol(rng: np.random.Generator) -> dict[str, mr_physics.Sequence]:

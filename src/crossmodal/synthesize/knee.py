@@ -358,13 +358,7 @@ def subject_tissues(rng: np.random.Generator) -> list[mr_physics.Tissue]:
         ``sd = parameters.TISSUE_PARAMETER_SD``.
     """
     sd = parameters.TISSUE_PARAMETER_SD
-    out = []
-    for name in TISSUES:
-        t = parameters.KNEE_TISSUES[name]
-        g = np.exp(rng.normal(0.0, sd, 3))
-        out.append(mr_physics.Tissue(t.name, pd=t.pd * g[0], t1_ms=t.t1_ms * g[1], t2_ms=t.t2_ms * g[2],
-                                     fat_fraction=t.fat_fraction))
-    return out
+    return [mr_physics.varied_tissue(parameters.KNEE_TISSUES[name], rng, sd) for name in TISSUES]
 
 
 def fat_sat_failure(rng: np.random.Generator, shape, spacing) -> np.ndarray:

@@ -53,6 +53,21 @@ class Tissue:
     source: str = ""
 
 
+def varied_tissue(tissue: Tissue, rng: np.random.Generator, sd: float) -> Tissue:
+    """One subject's copy of a tissue: PD, T1 and T2 each scaled by ``exp(N(0, sd^2))``.
+
+    Args:
+        tissue: the literature values.
+        rng: the subject's generator (three normal draws, in the order PD, T1, T2).
+        sd: SD of the log-scale factors.
+
+    Returns:
+        The tissue with the scaled values; every other attribute unchanged.
+    """
+    g = np.exp(rng.normal(0.0, sd, 3))
+    return replace(tissue, pd=tissue.pd * g[0], t1_ms=tissue.t1_ms * g[1], t2_ms=tissue.t2_ms * g[2])
+
+
 @dataclass(frozen=True)
 class Sequence:
     """An MR sequence and its parameters.
