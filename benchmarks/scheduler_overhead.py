@@ -39,7 +39,7 @@ rule all:
     input: expand("out/{{i}}.txt", i=range({jobs}))
 
 # one job writes every job's own input, so all jobs become ready at once, each with an input
-# file of its own (as the demo's encode and evaluate jobs have)
+# file of its own (as the demo's evaluate jobs have)
 rule start:
     output: expand("in/{{i}}.txt", i=range({jobs}))
     shell: "touch {{output}}"

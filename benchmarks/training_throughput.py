@@ -1,18 +1,20 @@
 """Training-step throughput: the pipeline's step against the step of the earlier code, side by side.
 
-Both steps are :func:`crossmodal.train.train_step` on a batch of 64 patches gathered on the
-fly, for the axial network with modality dropout and per-feature normalization (the most
-expensive variant), M = 2 (knee) and M = 4 (brain):
+Both steps are one SGD update (:func:`crossmodal.trainer.sgd_step`) on a batch of 64 patches
+gathered on the fly, for the axial network with modality dropout and per-feature normalization
+(the most expensive variant), M = 2 (knee) and M = 4 (brain):
 
-* ``old``: float32, contiguous weights, patches from a :class:`crossmodal.gather.VolumeStack`
-  (every volume copied into one tensor) - the step of the code before ``training.precision``;
-* ``new``: what rule ``train`` does now on this device: ``training.precision: auto``
+* ``old``: float32, contiguous weights, patches from a
+  :class:`crossmodal.gather.volume_stack.VolumeStack` (every volume copied into one tensor) -
+  the step of the code before ``training.precision``;
+* ``new``: what rule ``train`` does now on this device, the next batch and train step of its
+  :class:`crossmodal.trainer.Trainer`: ``training.precision: auto``
   (:func:`crossmodal.precision.resolve_precision`), ``channels_last_3d`` weights, patches from
   :func:`crossmodal.gather.open_patch_source` (memory-mapped volumes on the CPU).
 
 Steps of the two are interleaved in rounds, so that a change of machine load hits both alike,
 and the median step time of each is compared. It prints ``speed-up, <scale>, M=<m>: <x>x``
-lines for the demo scale (config.yaml: 11^3 patches, widths 16/32/32, 32 features) and the
+lines for the demo scale (11^3 patches, widths 16/32/32, 32 features: the network of docs/performance.md's figures; config.yaml now trains 8/16/16 with 128) and the
 paper scale (15^3, 32/64/64, 128), a line on bfloat16 on this CPU, and, with a CUDA GPU, the
 same on the GPU plus the GPU-hours of the paper's whole grid from the measured step times.
 
@@ -34,14 +36,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from crossmodal.gather import VolumeStack, open_patch_source
+from crossmodal.gather import open_patch_source
+from crossmodal.gather.volume_stack import VolumeStack
 from crossmodal.modality_dropout import sample_present
 from crossmodal.network import AxialNet, SharedAutoencoder
+from crossmodal.patch_sets import PatchSet
 from crossmodal.precision import Compute, cpu_has_native_bf16, resolve_precision
-from crossmodal.train import train_step
+from crossmodal.trainer import Trainer, sgd_step
+from crossmodal.training_job import TrainSettings
 from crossmodal.volumes import volume_path
 
 BATCH = 64
+MODEL = "axial-md1-pfn1-a0.1"  # the most expensive variant: modality dropout, per-feature normalization
+SHAPE = (96, 96, 64)  # voxels of each synthetic volume
 SCALES = {"demo": (11, (16, 32, 32), 32), "paper": (15, (32, 64, 64), 128)}
 # The paper's grid per dataset: scans, patches per scan, epochs, modalities, networks per fold
 # (16 axial, baseline-all, M single-modality baselines); 5 folds, 4/5 of the scans train.
@@ -50,26 +57,57 @@ FOLDS, TRAIN_SHARE, AXIAL = 5, 4 / 5, 16
 
 
 class _OldStep:
-    """The earlier code's step: float32, contiguous, VolumeStack."""
+    """The earlier code's step: float32, contiguous, VolumeStack, random patches."""
 
     def __init__(self, model: torch.nn.Module, volumes: list[np.ndarray], patch_size: int, device: torch.device):
         self.model = model.to(device)
         self.source = VolumeStack(volumes, patch_size, device, [str(i) for i in range(len(volumes))])
         self.compute = Compute(device, "fp32", channels_last=False)
+        self.patch_size = patch_size
+        self.model.train()
+
+    def __call__(self, rng: np.random.Generator) -> None:
+        device, half = self.compute.device, self.patch_size // 2
+        scan = torch.as_tensor(rng.integers(0, len(self.source.scan_ids), BATCH))
+        centres = torch.as_tensor(np.stack([rng.integers(half, s - half, BATCH) for s in SHAPE], axis=1))
+        x = self.source.gather(scan.to(device), centres.to(device))
+        present = torch.from_numpy(sample_present(rng, BATCH, x.shape[1], dropout=True)).to(device)
+        sgd_step(self.model, x, present, 0.1, 0.3, self.compute)
 
 
 class _NewStep:
-    """Rule train's step on this device."""
+    """Rule train's step on this device: the next batch and train step of its Trainer."""
 
-    def __init__(self, model: torch.nn.Module, volumes_dir: Path, n_scans: int, patch_size: int, device: torch.device):
-        self.compute = Compute.for_device(device, "auto")
-        self.model = self.compute.prepare_model(model)
-        self.source = open_patch_source(volumes_dir, [str(i) for i in range(n_scans)], device, patch_size)
+    def __init__(self, volumes_dir: Path, n_scans: int, m: int, scale: str, device: torch.device,
+                 precision: str = "auto") -> None:  # fmt: skip
+        patch_size, widths, features = SCALES[scale]
+        settings = TrainSettings(
+            model_id=MODEL, modalities=tuple(f"m{i}" for i in range(m)), patch_size=patch_size, widths=widths,
+            features=features, epochs=1, batch_size=BATCH, learning_rate=0.3, lr_decay=0.0, precision=precision,
+            seed=0,
+        )  # fmt: skip
+        scan_ids = [str(i) for i in range(n_scans)]
+        rng = np.random.default_rng(3)
+        half, n = patch_size // 2, 64 * BATCH
+        centres = np.stack([rng.integers(half, s - half, n) for s in SHAPE], axis=1)
+        train_set = PatchSet(scan_ids, rng.integers(0, n_scans, n), centres, np.zeros(n, dtype=np.int64))
+        source = open_patch_source(volumes_dir, scan_ids, device, patch_size)
+        self.trainer = Trainer(settings, train_set, source, Compute.for_device(device, precision))
+        self.trainer.prepare()
+        self.trainer.start_epoch()
+        self.compute = self.trainer.compute
+
+    def __call__(self, rng: np.random.Generator) -> None:
+        trainer = self.trainer
+        if trainer.progress.step == len(trainer.bounds):
+            trainer.end_epoch()
+            trainer.start_epoch()
+        trainer.train_step(trainer.next_batch())
 
 
 def _write_volumes(directory: Path, m: int, patch_size: int, n_scans: int = 6) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
-    volumes = [rng.standard_normal((m, 96, 96, 64)).astype(np.float32) for _ in range(n_scans)]
+    volumes = [rng.standard_normal((m,) + SHAPE).astype(np.float32) for _ in range(n_scans)]
     for i, volume in enumerate(volumes):
         np.save(volume_path(directory, str(i)), volume)
     pd.DataFrame({"scan_id": [str(i) for i in range(n_scans)], "patch_size": patch_size}).to_csv(
@@ -78,21 +116,15 @@ def _write_volumes(directory: Path, m: int, patch_size: int, n_scans: int = 6) -
     return volumes
 
 
-def _step_seconds(step: _OldStep | _NewStep, m: int, patch_size: int, rng: np.random.Generator, n: int) -> list[float]:
+def _step_seconds(step: _OldStep | _NewStep, rng: np.random.Generator, n: int) -> list[float]:
     """Time ``n`` training steps (gather + forward + backward + update); seconds each."""
     device = step.compute.device
-    step.model.train()
-    half = patch_size // 2
     times = []
     for _ in range(n):
-        scan = torch.as_tensor(rng.integers(0, len(step.source.scan_ids), BATCH))
-        centres = torch.as_tensor(np.stack([rng.integers(half, s - half, BATCH) for s in (96, 96, 64)], axis=1))
         if device.type == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
-        x = step.source.gather(scan.to(device), centres.to(device))
-        present = torch.from_numpy(sample_present(rng, BATCH, x.shape[1], dropout=True)).to(device)
-        train_step(step.model, x, present, 0.1, 0.3, step.compute)
+        step(rng)
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
@@ -105,19 +137,16 @@ def compare(scale: str, m: int, device: torch.device, rounds: int, steps_per_rou
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         volumes = _write_volumes(Path(tmp), m, patch_size)
-
-        def network() -> torch.nn.Module:
-            return AxialNet(m, patch_size, widths, features, per_feature_norm=True,
-                            generator=torch.Generator().manual_seed(0))  # fmt: skip
-
-        old = _OldStep(network(), volumes, patch_size, device)
-        new = _NewStep(network(), Path(tmp), len(volumes), patch_size, device)
+        network = AxialNet(m, patch_size, widths, features, per_feature_norm=True,
+                           generator=torch.Generator().manual_seed(0))  # fmt: skip
+        old = _OldStep(network, volumes, patch_size, device)
+        new = _NewStep(Path(tmp), len(volumes), m, scale, device)
         for step in (old, new):  # warm-up: first calls allocate and pick kernels
-            _step_seconds(step, m, patch_size, rng, 2)
+            _step_seconds(step, rng, 2)
         times = {"old": [], "new": []}
         for _ in range(rounds):
-            times["old"] += _step_seconds(old, m, patch_size, rng, steps_per_round)
-            times["new"] += _step_seconds(new, m, patch_size, rng, steps_per_round)
+            times["old"] += _step_seconds(old, rng, steps_per_round)
+            times["new"] += _step_seconds(new, rng, steps_per_round)
     return {name: statistics.median(t) for name, t in times.items()} | {"precision": new.compute.precision}
 
 
@@ -133,7 +162,7 @@ def single_path_seconds(scale: str, device: torch.device, n: int = 10) -> float:
         if device.type == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
-        train_step(model, x, present, 0.0, 0.3, compute)
+        sgd_step(model, x, present, 0.0, 0.3, compute)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if i >= 2:
@@ -154,18 +183,16 @@ def paper_gpu_hours(step_s: dict[int, float], single_s: float) -> dict[str, floa
 def bf16_line(rounds: int) -> str:
     """What bf16 autocast does on this CPU (demo scale, M = 2), measured."""
     native = cpu_has_native_bf16()
-    patch_size, widths, features = SCALES["demo"]
+    patch_size = SCALES["demo"][0]
     rng = np.random.default_rng(2)
     device = torch.device("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         _write_volumes(Path(tmp), 2, patch_size)
         runs = {}
         for precision in ("fp32", "bf16"):
-            net = AxialNet(2, patch_size, widths, features, True, torch.Generator().manual_seed(0))
-            step = _NewStep(net, Path(tmp), 6, patch_size, device)
-            step.compute = Compute(device, precision)
-            _step_seconds(step, 2, patch_size, rng, 2)
-            runs[precision] = statistics.median(_step_seconds(step, 2, patch_size, rng, max(rounds, 3)))
+            step = _NewStep(Path(tmp), 6, 2, "demo", device, precision)
+            _step_seconds(step, rng, 2)
+            runs[precision] = statistics.median(_step_seconds(step, rng, max(rounds, 3)))
     ratio = runs["fp32"] / runs["bf16"]
     verdict = ("native bf16: `auto` uses it" if native
                else "no native bf16 (no AVX-512-BF16/AMX): emulated, so `auto` stays fp32")  # fmt: skip

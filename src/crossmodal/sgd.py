@@ -2,7 +2,7 @@
 
 ``torch.optim.SGD`` does the same update, but constructing any ``torch.optim`` optimizer
 imports ``torch._dynamo``, which costs a short training job about as much as importing
-torch itself (README, "Training speed and per-job overhead"). The
+torch itself (docs/performance.md, "Training speed and per-job overhead"). The
 update below is the arithmetic of ``torch.optim.SGD``'s own path for these settings
 (``param.add_(grad, alpha=-lr)``), so weights are bit-identical to it; plain SGD has no state
 to checkpoint.

@@ -1,11 +1,13 @@
-# Learning curves (not part of `all`: about an hour of CPU for the default datasets): one fold
-# of a dataset, the four dropout x per-feature-normalization networks at each alpha of
-# config learning_curves.alpha and baseline-all, trained past the default length and
-# evaluated with the Table I forests at log-spaced update counts.
+# Learning curves (not part of `all`: hours of CPU for the default datasets): one fold of a
+# dataset, the four dropout x per-feature-normalization networks at each alpha of config
+# learning_curves.alpha, the dropout + normalization network at each of
+# learning_curves.combination_alpha and baseline-all, trained past the default length and
+# evaluated with the Table I forests at log-spaced update counts (the dataset's curve_updates,
+# else learning_curves.updates).
 #   snakemake --cores all curves
 
 
-rule learning_curve:
+rule curve_training:
     input:
         volumes="results/{ds}/volumes",
         patches="results/{ds}/patches",
@@ -13,9 +15,9 @@ rule learning_curve:
     output:
         curve="results/{ds}/curves/{model}/fold{fold}.tsv",
     log:
-        "logs/{ds}/learning_curve/{model}/fold{fold}.log",
+        "logs/{ds}/curve_training/{model}/fold{fold}.log",
     benchmark:
-        "results/benchmarks/{ds}/learning_curve/{model}/fold{fold}.tsv"
+        "results/benchmarks/{ds}/curve_training/{model}/fold{fold}.tsv"
     conda:
         "../../envs/crossmodal.yaml"
     threads: 1
@@ -24,28 +26,29 @@ rule learning_curve:
         runtime=24 * 60,
         gpu=1,
     params:
+        code=library_code("crossmodal.curve_training", "crossmodal.training_job"),
         modalities=ds_value("modalities"),
         patch_size=ds_value("patch_size"),
         network=ds_value("network"),
         training=training_params,
         seed=ds_value("seed"),
-        updates=config["learning_curves"]["updates"],
+        updates=curve_updates,
         n_trees=config["forest"]["n_trees"],
         max_train_patches=ds_value("max_forest_train_patches"),
     script:
-        "../scripts/learning_curve.py"
+        "../scripts/curve_training.py"
 
 
-rule learning_curves:
+rule curve_tables:
     input:
         curves=lambda wc: [
             f"results/{wc.ds}/curves/{m}/fold{config['learning_curves']['fold']}.tsv"
-            for m in variant_ids(config["learning_curves"]["alpha"])
+            for m in curve_networks()
         ],
     output:
         table="results/curves/learning_{ds}.tsv",
     log:
-        "logs/{ds}/learning_curves.log",
+        "logs/{ds}/curve_tables.log",
     conda:
         "../../envs/crossmodal.yaml"
     threads: 1
@@ -53,9 +56,10 @@ rule learning_curves:
         mem_mb=1000,
         runtime=10,
     params:
+        code=library_code("crossmodal.curve_tables"),
         modalities=ds_value("modalities"),
     script:
-        "../scripts/learning_curves.py"
+        "../scripts/curve_tables.py"
 
 
 rule learning_plot:
@@ -77,5 +81,7 @@ rule learning_plot:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=library_code("crossmodal.figures.learning_plot"),
     script:
         "../scripts/learning_plot.py"

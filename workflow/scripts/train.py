@@ -7,29 +7,33 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
 from crossmodal.logs import log_to  # noqa: E402
 from crossmodal.train import train  # noqa: E402
+from crossmodal.training_job import TrainingJob  # noqa: E402
 
 # settings that do not change the result: read from the config, not params (a change of a
 # param reruns the job)
 training = snakemake.config["datasets"][snakemake.wildcards.ds]["training"]
 
 with log_to(snakemake.log[0]):
-    train(
-        volumes_dir=snakemake.input.volumes,
-        patches_dir=snakemake.input.patches,
-        folds_tsv=snakemake.input.folds,
-        fold=int(snakemake.wildcards.fold),
-        model_id=snakemake.wildcards.model,
+    job = TrainingJob.from_config(
+        snakemake.input.volumes,
+        snakemake.input.patches,
+        snakemake.input.folds,
+        int(snakemake.wildcards.fold),
+        snakemake.wildcards.model,
         dataset_name=snakemake.wildcards.ds,
+        dataset_seed=snakemake.params.seed,
         modalities=snakemake.params.modalities,
         patch_size=snakemake.params.patch_size,
         network=snakemake.params.network,
         training=snakemake.params.training,
-        dataset_seed=snakemake.params.seed,
+        encode_batch_size=training["encode_batch_size"],
+        threads=snakemake.threads,
+    )
+    train(
+        job,
         weights_path=snakemake.output.weights,
         history_path=snakemake.output.history,
         features_path=snakemake.output.features,
         checkpoint_path=snakemake.params.checkpoint,
         checkpoint_minutes=training["checkpoint_minutes"],
-        encode_batch_size=training["encode_batch_size"],
-        threads=snakemake.threads,
     )

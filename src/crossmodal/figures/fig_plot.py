@@ -1,20 +1,28 @@
 """Rule ``fig_plot``: read a figure-data table and draw it with ``fig{N}_plot.plot``.
 
 One rule serves Figs. 5-8 (wildcard ``{fig}``); this module only reads the table and picks the
-figure's drawing module. The drawing itself lives in ``crossmodal.figures.fig{N}_plot``.
+figure's drawing function from ``PLOTS``. The drawing itself lives in
+``crossmodal.figures.fig{N}_plot``.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from crossmodal.errors import InputError
+from crossmodal.figures import fig5_plot, fig6_plot, fig7_plot, fig8_plot
 
-FIGURES = (5, 6, 7, 8)
+#: figure number -> its drawing function ``plot(table, pdf, png, *, dataset, modalities)``
+PLOTS: dict[int, Callable[..., Figure]] = {
+    5: fig5_plot.plot,
+    6: fig6_plot.plot,
+    7: fig7_plot.plot,
+    8: fig8_plot.plot,
+}
 
 #: Table columns that always hold text (a modality may be called "1", a model id looks numeric
 #: to no one, but pandas must not guess).
@@ -50,7 +58,6 @@ def fig_plot(
     Raises:
         InputError: ``fig`` is not a figure of the paper this pipeline draws.
     """
-    if fig not in FIGURES:
-        raise InputError(f"figure {fig}: only Figs. {FIGURES} are drawn")
-    module = importlib.import_module(f"crossmodal.figures.fig{fig}_plot")
-    return module.plot(read_table(table), pdf, png, dataset=dataset, modalities=list(modalities))
+    if fig not in PLOTS:
+        raise InputError(f"figure {fig}: only Figs. {tuple(PLOTS)} are drawn")
+    return PLOTS[fig](read_table(table), pdf, png, dataset=dataset, modalities=list(modalities))

@@ -17,14 +17,14 @@ from matplotlib.figure import Figure
 
 from crossmodal.errors import InputError
 from crossmodal.figures.style import DOUBLE_COLUMN, figure_style, new_figure, panel_label, save_figure, variant_line
-from crossmodal.learning_curves import read_curves
+from crossmodal.curve_tables import read_curves
 
 
 def learning_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, dataset: str) -> Figure:
     """Draw the learning curves of ``results/curves/learning_{ds}.tsv``.
 
     Args:
-        table_path: the table of :func:`crossmodal.learning_curves.collect_curves`.
+        table_path: the table of :func:`crossmodal.curve_tables.collect_curves`.
         pdf: ``results/figures/learning_{ds}.pdf``.
         png: ``results/figures/learning_{ds}.png``.
         dataset: dataset key (title and messages).
@@ -37,7 +37,7 @@ def learning_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, d
     """
     table = read_curves(table_path)
     if table.empty:
-        raise InputError(f"{table_path}: no learning-curve rows; rerun rule learning_curves")
+        raise InputError(f"{table_path}: no learning-curve rows; rerun rule curve_tables")
     alphas = sorted(table.loc[table["kind"] == "axial", "alpha"].dropna().astype(float).unique())
     default = table.loc[table["default_length"].astype(bool), "updates"].unique()
     columns = [("train_loss", "training loss"), ("same_accuracy", "same-modality accuracy (%)"),

@@ -1,9 +1,21 @@
-"""All learning curves of a dataset in one table (rule ``learning_curves``).
+"""The learning-curve tables: their columns, their one writer and reader (rule ``curve_tables``).
 
-Reads the per-network tables of :mod:`crossmodal.learning_curve` and writes
-``results/curves/learning_{ds}.tsv``: their rows (``CURVE_COLUMNS``) plus the grid coordinates
-``kind`` (``axial`` / ``baseline``), ``modality_dropout``, ``per_feature_norm`` and ``alpha``
-(empty for baselines), sorted by model and update count.
+Two tab-separated tables, owned here (this module imports neither the training code nor torch,
+so drawing a curve loads no training code):
+
+* ``results/{ds}/curves/{model}/fold{k}.tsv``, written by rule ``curve_training``
+  (:mod:`crossmodal.curve_training`) with :func:`write_curve`, one row per update count:
+  ``dataset, model, fold, updates, epochs`` (updates / updates per epoch), ``patches_seen``
+  (updates x batch size), ``train_loss``, ``recon_loss``, ``sim_loss`` (means over the updates
+  since the previous row), ``same_accuracy``, ``cross_accuracy`` (percent; mean over the
+  modality pairs as in Table I; ``cross_accuracy`` empty where a network has no cross pair),
+  ``default_length`` (True at the update count of the config's ``training.epochs``) and
+  ``seconds`` (training time so far): ``CURVE_COLUMNS``.
+* ``results/curves/learning_{ds}.tsv``, written by rule ``curve_tables``
+  (:func:`collect_curves`): the rows of a dataset's per-network tables plus the grid
+  coordinates ``kind`` (``axial`` / ``baseline``), ``modality_dropout``, ``per_feature_norm`` and
+  ``alpha`` (empty for baselines), sorted by model and update count; read with
+  :func:`read_curves`.
 """
 
 from __future__ import annotations
@@ -14,11 +26,30 @@ import pandas as pd
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
-from crossmodal.learning_curve import CURVE_COLUMNS
 from crossmodal.model_ids import parse_model_id
 from crossmodal.tsv_tables import read_tables
 
+CURVE_COLUMNS = [
+    "dataset", "model", "fold", "updates", "epochs", "patches_seen", "train_loss", "recon_loss",
+    "sim_loss", "same_accuracy", "cross_accuracy", "default_length", "seconds",
+]  # fmt: skip
 GRID_COLUMNS = ["kind", "modality_dropout", "per_feature_norm", "alpha"]
+
+
+def write_curve(rows: list[dict], path: str | Path) -> pd.DataFrame:
+    """Write the learning curve of one network and fold atomically.
+
+    Args:
+        rows: one dict per update count, keys ``CURVE_COLUMNS``.
+        path: ``results/{ds}/curves/{model}/fold{k}.tsv``.
+
+    Returns:
+        The table written.
+    """
+    table = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False)
+    return table
 
 
 def read_curves(path: str | Path) -> pd.DataFrame:
@@ -42,7 +73,7 @@ def collect_curves(paths: list[str | Path], output_path: str | Path, modalities:
     """
     if not paths:
         raise InputError("no learning-curve tables given; check config learning_curves")
-    table = read_tables(paths, CURVE_COLUMNS, ["dataset", "model"], "learning_curve")
+    table = read_tables(paths, CURVE_COLUMNS, ["dataset", "model"], "curve_training")
     grid = []
     for model in table["model"]:
         try:

@@ -5,29 +5,33 @@ from pathlib import Path
 # <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-from crossmodal.learning_curve import learning_curve  # noqa: E402
+from crossmodal.curve_training import curve_training  # noqa: E402
 from crossmodal.logs import log_to  # noqa: E402
+from crossmodal.training_job import TrainingJob  # noqa: E402
+
+# does not change the result: read from the config, not a param
+training = snakemake.config["datasets"][snakemake.wildcards.ds]["training"]
 
 with log_to(snakemake.log[0]):
-    learning_curve(
+    job = TrainingJob.from_config(
         snakemake.input.volumes,
         snakemake.input.patches,
         snakemake.input.folds,
         int(snakemake.wildcards.fold),
         snakemake.wildcards.model,
+        dataset_name=snakemake.wildcards.ds,
+        dataset_seed=snakemake.params.seed,
         modalities=snakemake.params.modalities,
         patch_size=snakemake.params.patch_size,
         network=snakemake.params.network,
         training=snakemake.params.training,
-        dataset_name=snakemake.wildcards.ds,
-        dataset_seed=snakemake.params.seed,
+        encode_batch_size=training["encode_batch_size"],
+        threads=snakemake.threads,
+    )
+    curve_training(
+        job,
         updates=snakemake.params.updates,
         n_trees=snakemake.params.n_trees,
         max_train_patches=snakemake.params.max_train_patches,
         output_path=snakemake.output.curve,
-        # does not change the result: read from the config, not a param
-        encode_batch_size=snakemake.config["datasets"][snakemake.wildcards.ds]["training"][
-            "encode_batch_size"
-        ],
-        threads=snakemake.threads,
     )

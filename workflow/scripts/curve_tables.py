@@ -5,7 +5,7 @@ from pathlib import Path
 # <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-from crossmodal.learning_curves import collect_curves  # noqa: E402
+from crossmodal.curve_tables import collect_curves  # noqa: E402
 from crossmodal.logs import log_to  # noqa: E402
 
 with log_to(snakemake.log[0]):

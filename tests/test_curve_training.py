@@ -3,25 +3,21 @@
 import numpy as np
 import pandas as pd
 import pytest
-from test_train import MODALITIES, write_tiny_dataset
+from test_train import tiny_job, write_tiny_dataset
 
+from crossmodal.cell import same_cross_means
+from crossmodal.curve_tables import CURVE_COLUMNS
+from crossmodal.curve_training import curve_training
 from crossmodal.errors import InputError
 from crossmodal.evaluate import evaluate
-from crossmodal.cell import same_cross_means
-from crossmodal.learning_curve import CURVE_COLUMNS, learning_curve
 from crossmodal.train import train
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _curve(root, dataset, model_id, updates):
-    return learning_curve(
-        root / "volumes", root / "patches", root / "folds.tsv", 1, model_id,
-        modalities=dataset["modalities"], patch_size=dataset["patch_size"], network=dataset["network"],
-        training=dataset["training"], dataset_name="tiny", dataset_seed=dataset["seed"], updates=updates,
-        n_trees=5, max_train_patches=None, output_path=root / "curve.tsv",
-    )  # fmt: skip
+    return curve_training(tiny_job(root, dataset, model_id), updates=updates, n_trees=5, max_train_patches=None,
+                          output_path=root / "curve.tsv")  # fmt: skip
 
 
 @pytest.mark.parametrize("model_id", ["axial-md1-pfn1-a0.1", "baseline-all"])
@@ -35,14 +31,12 @@ def test_the_default_length_point_equals_the_table_i_run(tmp_path, model_id):
     assert written["updates"].tolist() == sorted({1, 4, 9, default})
     assert written.loc[written["default_length"], "updates"].tolist() == [default]
     np.testing.assert_allclose(written["epochs"], written["updates"] / per_epoch)
+    assert written["patches_seen"].tolist() == [6 * u for u in written["updates"]]
     assert np.isfinite(written["train_loss"]).all() and (written["seconds"] > 0).all()
 
     out = tmp_path / "run"
-    train(tmp_path / "volumes", tmp_path / "patches", tmp_path / "folds.tsv", 1, model_id,
-          modalities=dataset["modalities"], patch_size=dataset["patch_size"], network=dataset["network"],
-          training=dataset["training"], dataset_name="tiny", dataset_seed=dataset["seed"],
-          weights_path=out / "weights.pt", history_path=out / "history.tsv", features_path=out / "features.npz",
-          checkpoint_path=out / "checkpoint.pt")
+    train(tiny_job(tmp_path, dataset, model_id), weights_path=out / "weights.pt", history_path=out / "history.tsv",
+          features_path=out / "features.npz", checkpoint_path=out / "checkpoint.pt", checkpoint_minutes=5)
     accuracy = evaluate(out / "features.npz", out / "accuracy.tsv", dataset_name="tiny", model=model_id, fold=1,
                         modalities=dataset["modalities"], seed=dataset["seed"], max_train_patches=None, n_trees=5)
     row = table[table["default_length"]].iloc[0]
@@ -55,4 +49,3 @@ def test_update_counts_must_be_positive(tmp_path):
     dataset = write_tiny_dataset(tmp_path)
     with pytest.raises(InputError, match="positive update counts"):
         _curve(tmp_path, dataset, "axial-md0-pfn0-a0.0", [0, 4])
-    assert list(MODALITIES) == dataset["modalities"]
