@@ -84,7 +84,8 @@ def make_volume(shape: tuple[int, int, int], seed: int = 0):
 def run_ours(data: Path, n: int, patch_size: int, pipeline: bool, threads: int) -> dict:
     import torch
 
-    from crossmodal.gather import VolumeStack, open_patch_source
+    from crossmodal.gather import open_patch_source
+    from crossmodal.gather.volume_stack import VolumeStack
     from crossmodal.sample_patches import sample_centres
 
     torch.set_num_threads(threads)

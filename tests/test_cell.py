@@ -7,7 +7,15 @@ import math
 import pandas as pd
 import pytest
 
-from crossmodal.cell import CELL_COLUMNS, cell_summary, read_cells, same_cross_means, write_cell
+from crossmodal.cell import (
+    CELL_COLUMNS,
+    UNIT_COLUMNS,
+    cell_summary,
+    read_cells,
+    same_cross_means,
+    unit_means,
+    write_cell,
+)
 from crossmodal.errors import InputError
 from crossmodal.evaluate import ACCURACY_COLUMNS
 
@@ -50,6 +58,7 @@ def test_mean_over_pairs_then_folds_with_sd_over_folds():
     assert table.accuracy_percent.tolist() == pytest.approx([80.0, 45.0], abs=1e-12)
     assert table.sd_percent.tolist() == pytest.approx([math.sqrt(50), math.sqrt(200)], abs=1e-12)
     assert table.n_folds.tolist() == [2, 2]
+    assert table.n_seeds.tolist() == [1, 1]
     assert table.n_pairs.tolist() == [2, 2]
     assert table.dataset.tolist() == ["knee", "knee"] and table.cell.tolist() == [AXIAL] * 2
 
@@ -87,6 +96,50 @@ def test_missing_or_foreign_rows_are_errors():
                      modalities=KNEE)
     with pytest.raises(InputError, match="networks \\['axial-md1-pfn0-a0.2'\\] do not belong"):
         cell_summary(acc, dataset="knee", cell="baseline-all", modalities=KNEE)
+
+
+def seeded_knee_table():
+    """knee_table (seed 0) plus seed 1: every accuracy of seed 1 is 0.1 higher."""
+    seed0 = knee_table()
+    seed1 = seed0.assign(model=AXIAL + "_seed1", accuracy=seed0["accuracy"] + 0.1)
+    return pd.concat([seed0, seed1], ignore_index=True)
+
+
+def test_units_are_folds_times_seeds():
+    units = unit_means(seeded_knee_table(), dataset="knee", cell=AXIAL, modalities=KNEE)
+    assert list(units.columns) == UNIT_COLUMNS
+    assert units.setting.tolist() == ["same"] * 4 + ["cross"] * 4
+    assert list(zip(units.fold, units.seed)) == [(0, 0), (0, 1), (1, 0), (1, 1)] * 2
+    assert units.accuracy_percent.tolist() == pytest.approx([85, 95, 75, 85, 55, 65, 35, 45], abs=1e-9)
+    table = cell_summary(seeded_knee_table(), dataset="knee", cell=AXIAL, modalities=KNEE)
+    # mean and SD (ddof = 1) over the four units
+    assert table.accuracy_percent.tolist() == pytest.approx([85.0, 50.0], abs=1e-9)
+    assert table.sd_percent.tolist() == pytest.approx(
+        [pd.Series([85, 95, 75, 85]).std(), pd.Series([55, 65, 35, 45]).std()], abs=1e-9)
+    assert table.n_folds.tolist() == [2, 2] and table.n_seeds.tolist() == [2, 2]
+
+
+def test_single_baseline_units_pair_the_networks_of_one_seed():
+    acc = []
+    for seed, model_suffix in ((0, ""), (1, "_seed1")):
+        for s in KNEE:
+            acc += rows(f"baseline-{s}{model_suffix}", 0, {(s, t): 0.5 + 0.1 * seed for t in KNEE})
+    units = unit_means(pd.DataFrame(acc), dataset="knee", cell="baseline-single", modalities=KNEE)
+    assert units.seed.tolist() == [0, 1, 0, 1]
+    assert units.accuracy_percent.tolist() == pytest.approx([50, 60, 50, 60], abs=1e-9)
+    assert units.n_pairs.tolist() == [2, 2, 2, 2]
+
+
+def test_a_missing_seed_or_pair_of_a_seed_is_an_error():
+    acc = seeded_knee_table()
+    with pytest.raises(InputError, match=r"fold 1, seed 1: modality pairs missing"):
+        cell_summary(acc.iloc[:-1], dataset="knee", cell=AXIAL, modalities=KNEE)
+    one_fold_short = acc[~((acc.fold == 1) & acc.model.str.endswith("_seed1"))]
+    with pytest.raises(InputError, match="trained from different seeds"):
+        cell_summary(one_fold_short, dataset="knee", cell=AXIAL, modalities=KNEE)
+    with pytest.raises(InputError, match=r"networks \['axial-md1-pfn0-a0.2_seed1'\] do not"):
+        cell_summary(acc[acc.model.str.endswith("_seed1")], dataset="knee",
+                     cell="axial-md1-pfn1-a0.2", modalities=KNEE)
 
 
 def test_write_and_read_cell(tmp_path):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from crossmodal.errors import InputError
-from crossmodal.folds import assign_folds, make_folds, read_folds
+from crossmodal.folds import assign_folds, check_subject_count, make_folds, read_folds
 
 # 10 subjects with 1-3 scans each: 19 scans
 SCAN_COUNTS = {"a": 3, "b": 1, "c": 2, "d": 2, "e": 1, "f": 3, "g": 2, "h": 1, "i": 2, "j": 2}
@@ -41,10 +41,17 @@ def test_equal_subjects_give_equal_folds():
 
 
 def test_too_few_subjects_are_errors():
-    with pytest.raises(InputError, match="dataset demo: 3 subjects cannot fill 4"):
+    with pytest.raises(InputError, match=r"^config datasets\.demo\.folds = 4, but the dataset has 3 subjects: each "
+                       r"fold needs at least 2 \(its two subject-grouped halves\), so 4 folds need 8; add "
+                       r"subjects \(at least 4\)$"):
         assign_folds(["s1", "s2", "s3"], ["p1", "p2", "p3"], 4, seed=0, name="demo")
-    with pytest.raises(InputError, match="fold 1 holds 1 subject"):
-        assign_folds(["s1", "s2", "s3"], ["p1", "p2", "p3"], 2, seed=0, name="demo")
+    with pytest.raises(InputError, match=r"folds = 3, but the dataset has 5 subjects: .* so 3 folds need 6; set it "
+                       r"to at most 2 or add subjects$"):
+        check_subject_count(5, 3, "demo")
+    check_subject_count(6, 3, "demo")
+    # enough subjects, but one with three scans fills fold 0 alone (folds balance scans)
+    with pytest.raises(InputError, match="fold 0 holds 1 subject.*a subject with many scans fills this one"):
+        assign_folds(["a1", "a2", "a3", "b", "c", "d"], ["p1", "p1", "p1", "p2", "p3", "p4"], 2, seed=0, name="demo")
     with pytest.raises(InputError, match="listed twice"):
         assign_folds(["s1", "s1", "s3", "s4"], ["p1", "p2", "p3", "p4"], 2, seed=0)
 

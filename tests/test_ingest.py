@@ -161,7 +161,7 @@ def test_generic_mask_file_channels_and_modality_subset(tmp_path):
     save(root / "both.nii.gz", np.stack([image(1), image(2), image(3)], axis=-1))
     save(root / "lab.nii.gz", knee_labels())
     mask = np.zeros(SHAPE, np.uint8)
-    mask[0, 0, 0] = 1
+    mask[0:2, 0, 0] = 1  # two voxels: normalize scales each modality to unit SD inside the mask
     save(root / "mask.nii.gz", mask)
     header = ("scan_id", "subject_id", "normal", "fatsup", "dixon", "label", "mask", "channel_normal", "channel_fatsup")
     write_generic(root, [["a", "P1", "both.nii.gz", "both.nii.gz", "none.nii.gz", "lab.nii.gz", "mask.nii.gz", "2", "0"]], header=header)
@@ -352,6 +352,11 @@ BAD_GENERIC = {
         lambda root: save(root / "img" / "s1_v0_normal.nii.gz", np.stack([image(1), image(2)], -1)),
         r"scan 's1_v0'.*s1_v0_normal\.nii\.gz: is 4-D with 2 channels",
     ),
+    "constant modality": (
+        lambda root: save(root / "img" / "s1_v1_fatsup.nii.gz", np.full(SHAPE, 7, np.float32)),
+        r"^dataset 'd', scan 's1_v1', modality 'fatsup' \(.*s1_v1_fatsup\.nii\.gz\): intensity is constant \(7\) "
+        r"inside the normalization mask \(\d+ voxels\), so it cannot be scaled to unit SD",
+    ),
     "no scans": (lambda root: write_generic(root, []), r"dataset 'd': no scans found in"),
     "no manifest": (lambda root: (root / "manifest.tsv").unlink(), r"manifest .*manifest\.tsv not found"),
 }
@@ -517,17 +522,35 @@ def test_nan_in_a_4d_file_names_the_modality_and_channel(tmp_path):
         ingest(tmp_path / "msd", brats_config("msd", (1, 2, 3)), tmp_path / "m.tsv", "m")
 
 
-def test_scan_files_lists_what_the_layout_finds_without_reading_it(tmp_path):
-    from crossmodal.ingest import scan_files
+def test_scan_listing_checks_before_any_job_and_digests_path_size_and_time(tmp_path):
+    from crossmodal.ingest import scan_listing
 
     write_generic(tmp_path / "d")
     (tmp_path / "d" / "img" / "s2_v0_normal.nii.gz").write_text("not read here")
-    files = scan_files(tmp_path / "d", knee_config(), "d")
-    assert files[0] == str(tmp_path / "d" / "manifest.tsv")
-    assert len(files) == 1 + 3 * 3 and str(tmp_path / "d" / "lab" / "s2_v0.nii.gz") in files
+    digest = scan_listing(tmp_path / "d", knee_config(), "d", n_folds=1)
+    assert digest.startswith("10 files, sha256 ")  # the manifest and 3 scans x 3 files
+    assert scan_listing(tmp_path / "d", knee_config(), "d", n_folds=1) == digest
+    # a file replaced by a copy of the same size with an older modification time (cp -p)
+    label = tmp_path / "d" / "lab" / "s2_v0.nii.gz"
+    previous = label.stat()
+    label.write_bytes(label.read_bytes()[::-1])  # not opened by the listing: any content will do
+    os.utime(label, ns=(previous.st_atime_ns, previous.st_mtime_ns - 10**9))
+    assert label.stat().st_size == previous.st_size
+    assert scan_listing(tmp_path / "d", knee_config(), "d", n_folds=1) != digest
+    os.utime(label, ns=(previous.st_atime_ns, previous.st_mtime_ns))  # same size and time: not seen
+    assert scan_listing(tmp_path / "d", knee_config(), "d", n_folds=1) == digest
+    with pytest.raises(InputError, match=r"^config datasets\.d\.folds = 2, but the dataset has 2 subjects"):
+        scan_listing(tmp_path / "d", knee_config(), "d", n_folds=2)
+    normal = tmp_path / "d" / "img" / "s1_v1_normal.nii.gz"
+    normal.unlink()
+    normal.symlink_to(normal.name)
+    with pytest.raises(InputError, match=rf"^dataset 'd', scan 's1_v1', modality 'normal': {normal}: cannot be "
+                       rf"read: Too many levels of symbolic links"):
+        scan_listing(tmp_path / "d", knee_config(), "d", n_folds=1)
     write_brats2018(tmp_path / "b")
-    files = scan_files(tmp_path / "b", brats_config("brats2018"), "b")
-    assert [os.path.basename(f) for f in files[:5]] == [
-        "Brats18_A_1_flair.nii.gz", "Brats18_A_1_seg.nii.gz", "Brats18_A_1_t1.nii.gz",
-        "Brats18_A_1_t1ce.nii.gz", "Brats18_A_1_t2.nii.gz"]
-    assert len(files) == 10
+    label = tmp_path / "b" / "Brats18_B_1" / "Brats18_B_1_seg.nii.gz"
+    label.unlink()
+    label.symlink_to("nowhere.nii.gz")  # a broken link is not "missing": the OS error is named
+    with pytest.raises(InputError, match=r"scan 'Brats18_B_1', label: .*Brats18_B_1_seg\.nii\.gz: is a symbolic "
+                       r"link to nowhere\.nii\.gz, which does not exist"):
+        scan_listing(tmp_path / "b", brats_config("brats2018"), "b", n_folds=1)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -10,7 +14,7 @@ import pytest
 import SimpleITK as sitk
 
 from crossmodal.errors import InputError
-from crossmodal.io import Image, read_image, read_volume, select_channel
+from crossmodal.io import Image, check_metaimage, check_readable, read_image, read_volume, select_channel
 
 
 def ramp(shape, offset=0.0):
@@ -153,3 +157,69 @@ def test_truncated_and_2d_and_directory(tmp_path):
     (tmp_path / "dir.nii.gz").mkdir()
     with pytest.raises(InputError, match="is a directory"):
         read_image(tmp_path / "dir.nii.gz")
+
+
+def test_check_readable_reports_what_the_operating_system_says(tmp_path):
+    (tmp_path / "ok.nii.gz").write_bytes(b"x")
+    assert check_readable(tmp_path / "ok.nii.gz").st_size == 1
+    (tmp_path / "loop.nii.gz").symlink_to("loop.nii.gz")
+    (tmp_path / "dangling.nii.gz").symlink_to("gone.nii.gz")
+    (tmp_path / "dir.nii.gz").mkdir()
+    cases = {
+        "missing.nii.gz": "missing.nii.gz: file not found; check the path",
+        "loop.nii.gz": r"loop\.nii\.gz: cannot be read: Too many levels of symbolic links \(a symbolic link that points to itself",
+        "dangling.nii.gz": r"dangling\.nii\.gz: is a symbolic link to gone\.nii\.gz, which does not exist$",
+        "dir.nii.gz": "dir.nii.gz: is a directory, not an image file",
+    }
+    for name, message in cases.items():
+        with pytest.raises(InputError, match=message):
+            check_readable(tmp_path / name)
+        with pytest.raises(InputError, match=message):  # read_volume says the same
+            read_volume(tmp_path / name)
+
+
+def test_permission_denied_is_reported_as_such(tmp_path):
+    """Run without the capabilities that let root read any file (a non-root user needs none)."""
+    nib.save(nib.Nifti1Image(ramp((4, 4, 4)), np.eye(4)), tmp_path / "secret.nii.gz")
+    (tmp_path / "secret.nii.gz").chmod(0)
+    prefix = []
+    if os.geteuid() == 0:
+        if subprocess.run(["which", "setpriv"], capture_output=True).returncode:
+            pytest.skip("running as root without setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    code = f"from crossmodal.io import read_volume\nread_volume({str(tmp_path / 'secret.nii.gz')!r})"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    run = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 1
+    assert f"InputError: {tmp_path / 'secret.nii.gz'}: cannot be read: Permission denied (mode ----------, owner uid" in run.stderr
+
+
+def metaimage(path, compressed=False):
+    sitk.WriteImage(sitk.GetImageFromArray(np.arange(60, dtype=np.int16).reshape(5, 4, 3)), str(path), compressed)
+    return path
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_metaimage_header_that_does_not_fit_its_data_names_the_fields(tmp_path, compressed):
+    path = metaimage(tmp_path / "a.mha", compressed)
+    check_metaimage(path)
+    what = "decompresses to" if compressed else "holds"
+    for dims, needed in (("3 4 6", 144), ("3 4 4", 96)):
+        bad = tmp_path / f"bad{dims[-1]}.mha"
+        bad.write_bytes(path.read_bytes().replace(b"DimSize = 3 4 5", f"DimSize = {dims}".encode()))
+        with pytest.raises(InputError, match=rf"^{bad}: header field DimSize = {dims} \(MET_SHORT\) needs {needed} "
+                           rf"bytes of voxel data, but the data in {bad.name} {what} 120 bytes; the header does not "
+                           rf"describe the data \(or the file is truncated\)$"):
+            read_volume(bad)
+
+
+def test_a_metaimage_with_a_separate_data_file_is_checked_against_that_file(tmp_path):
+    path = metaimage(tmp_path / "a.mhd")
+    assert read_volume(path).data.shape == (3, 4, 5)
+    raw = tmp_path / "a.raw"
+    raw.write_bytes(raw.read_bytes()[:100])
+    with pytest.raises(InputError, match=r"the data in a\.raw holds 100 bytes"):
+        read_volume(path)
+    raw.unlink()
+    with pytest.raises(InputError, match=r"a\.raw: file not found"):
+        read_volume(path)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crossmodal.errors import InputError
-from crossmodal.sample_patches import eligible_region, read_patches, sample_centres, sample_dataset
+from crossmodal.sample_patches import check_patch_fits, eligible_region, read_patches, sample_centres, sample_dataset
 from crossmodal.seeds import derive_seed
 
 NAMES = ["background", "cartilage", "meniscus"]
@@ -44,6 +44,17 @@ def test_balanced_centres_in_the_right_region():
 def test_eligible_region_keeps_half_a_patch_from_borders():
     region = eligible_region(np.ones((7, 8, 9), bool), 5)
     assert region.sum() == 3 * 4 * 5 and region[2, 2, 2] and region[4, 5, 6] and not region[1, 4, 4]
+
+
+def test_a_patch_larger_than_the_scan_gives_both_sizes_and_the_largest_that_fits():
+    check_patch_fits((40, 40, 32), 31, "scan a", "datasets.d.patch_size")
+    check_patch_fits((9, 9, 9), 9, "scan a", "datasets.d.patch_size")
+    with pytest.raises(InputError, match=r"^scan a: the patch \(35 voxels a side, datasets\.d\.patch_size\) is "
+                       r"larger than the scan, whose grid is \(40, 34, 32\) voxels \(y 34, z 32\); lower "
+                       r"datasets\.d\.patch_size to at most 31 \(odd\), or leave the scan out$"):
+        check_patch_fits((40, 34, 32), 35, "scan a", "datasets.d.patch_size")
+    with pytest.raises(InputError, match=r"at most 11 \(odd\)"):
+        check_patch_fits((12, 30, 30), 13, "scan a", "datasets.d.patch_size")
 
 
 def test_too_few_voxels_names_scan_class_and_counts():

@@ -2,8 +2,12 @@
 
 For an axial network the features of modality m are f^m(x^m) after its representation
 normalization; for a baseline, the shared encoder (and its global normalization) applied to the
-patches of each modality. The network is in evaluation mode (batch normalization uses its
-running statistics), so a patch's features do not depend on the batch it is encoded in.
+patches of each modality. The network is in evaluation mode, so a patch's features do not depend
+on the batch it is encoded in. Its batch normalizations use the running statistics of training
+(config ``method.encode_bn_stats: running``, the default) or, with ``set``, statistics computed
+over the encoded set: for each modality m, every batch normalization on m's path is given, layer
+by layer, the mean and (population) variance of its input over all patches of the set in
+modality m, so that the set is normalized as one batch would be in training mode.
 
 Encoding runs in the job that trained the network, on the same device and patch source: the
 weights need not be written and read back, and the fold's volumes are opened once.
@@ -11,16 +15,64 @@ weights need not be written and read back, and the fold's volumes are opened onc
 
 from __future__ import annotations
 
+import copy
 import logging
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
+from torch import nn
 
-from crossmodal.gather import PatchSource
+from crossmodal.gather.patch_source import PatchSource
+from crossmodal.method import DEFAULT as DEFAULT_METHOD
 from crossmodal.patch_sets import PatchSet
 from crossmodal.precision import Compute
 
 log = logging.getLogger(__name__)
+
+
+class _Captured(Exception):
+    """Raised by a forward hook once it has the input it wanted: ends that forward pass."""
+
+
+def set_batch_norm_statistics(path: nn.Module, batches: Callable[[], Iterator[torch.Tensor]]) -> None:
+    """Give every batch normalization of ``path`` the statistics of its input over a whole set.
+
+    Layer by layer in forward order, each batch normalization's running mean and variance become
+    the mean and population variance of its input over every batch (the earlier layers already
+    normalizing with the set's statistics), accumulated in float64. In evaluation mode the path
+    then normalizes the set as one batch would be normalized in training mode.
+
+    Args:
+        path: a module in evaluation mode, e.g. :meth:`crossmodal.network.AxialNet.modality_path`
+            (changed in place: give it a copy).
+        batches: called once per batch-normalization layer; yields the set's inputs to ``path``
+            batch by batch, the same every time.
+    """
+    norms = [module for module in path.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        sums = {}
+
+        def capture(module: nn.Module, args: tuple) -> None:
+            x = args[0].detach().double().transpose(0, 1).flatten(1)  # [C, everything else]
+            sums["n"] = sums.get("n", 0) + x.shape[1]
+            sums["s"] = sums.get("s", 0) + x.sum(dim=1)
+            sums["ss"] = sums.get("ss", 0) + (x * x).sum(dim=1)
+            raise _Captured
+
+        handle = norm.register_forward_pre_hook(capture)
+        try:
+            for x in batches():
+                try:
+                    path(x)
+                except _Captured:
+                    pass
+        finally:
+            handle.remove()
+        mean = sums["s"] / sums["n"]
+        var = (sums["ss"] / sums["n"] - mean * mean).clamp_min(0)
+        norm.running_mean.copy_(mean.to(norm.running_mean.dtype))
+        norm.running_var.copy_(var.to(norm.running_var.dtype))
 
 
 @torch.inference_mode()
@@ -56,9 +108,22 @@ def encode_patches(
     scan_t = torch.as_tensor(np.asarray(scan_index), dtype=torch.int64, device=device)
     centres_t = torch.as_tensor(np.asarray(centres), dtype=torch.int64, device=device)
     autocast = compute.autocast() if compute is not None else torch.autocast(device.type, enabled=False)
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        x = source.gather(scan_t[start:stop], centres_t[start:stop])
+
+    def batches(m: int | None = None) -> Iterator[tuple[int, int, torch.Tensor]]:
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            x = source.gather(scan_t[start:stop], centres_t[start:stop])
+            yield start, stop, (x if m is None else x[:, m : m + 1])
+
+    if getattr(model, "method", DEFAULT_METHOD).encode_bn_stats == "set":
+        for m in range(n_modalities):
+            path = copy.deepcopy(model.modality_path(m)).eval()
+            with autocast:
+                set_batch_norm_statistics(path, lambda: (x for _, _, x in batches(m)))
+                for start, stop, x in batches(m):
+                    out[m, start:stop] = path(x).float().cpu().numpy()
+        return out
+    for start, stop, x in batches():
         with autocast:
             h = model.encode(x)
         out[:, start:stop] = h.float().cpu().numpy().transpose(1, 0, 2)

@@ -232,7 +232,7 @@ def accuracy_table(
 ) -> pd.DataFrame:
     """The accuracy table of :func:`evaluate` for features in memory, seeded as described there.
 
-    Also used by :mod:`crossmodal.learning_curve`, so that a learning curve's point at the
+    Also used by :mod:`crossmodal.curve_training`, so that a learning curve's point at the
     default training length is exactly the Table I evaluation of that network.
 
     Args:

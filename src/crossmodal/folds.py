@@ -56,6 +56,31 @@ def grouped_split(subject_ids: np.ndarray, n_splits: int, seed: int) -> np.ndarr
     return part
 
 
+def check_subject_count(n_subjects: int, n_folds: int, name: str) -> None:
+    """Are there subjects enough for ``n_folds`` folds of at least two subjects each?
+
+    Every test fold is split into two subject-grouped halves (Fig. 8), so each fold needs two
+    subjects. Run before any job (the subjects of a real dataset are known from its layout,
+    those of a synthetic one from its config) and by :func:`assign_folds`.
+
+    Args:
+        n_subjects: distinct subjects of the dataset.
+        n_folds: K (config ``folds``).
+        name: dataset key, for messages.
+
+    Raises:
+        InputError: naming ``datasets.<name>.folds``, the subject count and what would fit.
+    """
+    if n_subjects >= 2 * n_folds:
+        return
+    fits = f"set it to at most {n_subjects // 2} or add subjects" if n_subjects >= 4 else "add subjects (at least 4)"
+    raise InputError(
+        f"config datasets.{name}.folds = {n_folds}, but the dataset has {n_subjects} subjects: each "
+        f"fold needs at least 2 (its two subject-grouped halves), so {n_folds} folds need "
+        f"{2 * n_folds}; {fits}"
+    )
+
+
 def assign_folds(
     scan_ids: list[str], subject_ids: list[str], n_folds: int, seed: int, name: str = "dataset"
 ) -> pd.DataFrame:
@@ -72,19 +97,15 @@ def assign_folds(
         DataFrame with columns ``scan_id, subject_id, fold, half`` in the order of ``scan_ids``.
 
     Raises:
-        InputError: duplicate scan ids, fewer subjects than folds, or a fold with fewer than
-            two subjects (its halves cannot be subject-grouped).
+        InputError: duplicate scan ids, fewer than two subjects per fold
+            (:func:`check_subject_count`), or a fold with fewer than two subjects (its halves
+            cannot be subject-grouped) because a subject with many scans fills it.
     """
     table = pd.DataFrame({"scan_id": list(map(str, scan_ids)), "subject_id": list(map(str, subject_ids))})
     duplicated = table["scan_id"][table["scan_id"].duplicated()].tolist()
     if duplicated:
         raise InputError(f"dataset {name}: scan ids listed twice in the manifest: {duplicated[:5]}")
-    n_subjects = table["subject_id"].nunique()
-    if n_subjects < n_folds:
-        raise InputError(
-            f"dataset {name}: {n_subjects} subjects cannot fill {n_folds} subject-grouped folds; "
-            f"set datasets.{name}.folds to at most {n_subjects} or add subjects"
-        )
+    check_subject_count(table["subject_id"].nunique(), n_folds, name)
     table["fold"] = grouped_split(table["subject_id"].to_numpy(), n_folds, derive_seed(seed, "folds"))
     table["half"] = -1
     for k in range(n_folds):
@@ -93,8 +114,9 @@ def assign_folds(
         if n_in_fold < 2:
             raise InputError(
                 f"dataset {name}: fold {k} holds {n_in_fold} subject(s), but its two "
-                f"subject-grouped halves (the 5x2 scheme of Fig. 8) need at least 2; use at least "
-                f"{2 * n_folds} subjects or fewer folds (datasets.{name}.folds)"
+                f"subject-grouped halves (the 5x2 scheme of Fig. 8) need at least 2: folds are "
+                f"balanced by scans, and a subject with many scans fills this one; use fewer "
+                f"folds (datasets.{name}.folds)"
             )
         table.loc[rows, "half"] = grouped_split(
             table.loc[rows, "subject_id"].to_numpy(), 2, derive_seed(seed, "halves", k)

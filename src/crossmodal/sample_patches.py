@@ -79,6 +79,30 @@ def eligible_region(mask: np.ndarray, patch_size: int) -> np.ndarray:
     return region
 
 
+def check_patch_fits(shape: tuple[int, ...], patch_size: int, where: str, key: str) -> None:
+    """A patch must fit inside the scan's voxel grid (ingest and normalize ask).
+
+    Args:
+        shape: the scan's grid ``(X, Y, Z)`` in voxels.
+        patch_size: odd patch edge P.
+        where: dataset and scan, for messages.
+        key: the config key, ``datasets.<name>.patch_size``.
+
+    Raises:
+        InputError: P exceeds an axis of the grid; gives both sizes and the largest odd
+            ``patch_size`` that fits.
+    """
+    if min(shape) >= patch_size:
+        return
+    axes = ", ".join(f"{a} {n}" for a, n in zip("xyz", shape) if n < patch_size)
+    largest = min(shape) if min(shape) % 2 else min(shape) - 1
+    raise InputError(
+        f"{where}: the patch ({patch_size} voxels a side, {key}) is larger than the scan, whose "
+        f"grid is {tuple(shape)} voxels ({axes}); lower {key} to at most {largest} (odd), or "
+        f"leave the scan out"
+    )
+
+
 @dataclass(frozen=True)
 class PatchBudget:
     """What patch sampling asks of every scan (the dataset's sampling keys).

@@ -13,6 +13,7 @@ Output ``manifest.tsv`` (docs/architecture.md): ``scan_id``, ``subject_id``, per
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -23,9 +24,11 @@ import pandas as pd
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
+from crossmodal.folds import check_subject_count
 from crossmodal.ingest import brats2015, brats2018, brats2023, generic, msd
 from crossmodal.ingest.records import ScanRecord
 from crossmodal.ingest.validate import ScanSummary, check_unique, validate_scan
+from crossmodal.io import check_readable
 from crossmodal.sample_patches import PatchBudget
 
 log = logging.getLogger(__name__)
@@ -85,30 +88,51 @@ def manifest_row(record: ScanRecord, summary: ScanSummary, dataset_cfg: dict) ->
     return row
 
 
-def scan_files(root: str | Path, dataset_cfg: dict, dataset_name: str) -> list[str]:
-    """Every file ingest reads for a dataset, as its layout finds them (nothing is opened).
+def scan_listing(root: str | Path, dataset_cfg: dict, dataset_name: str, n_folds: int) -> str:
+    """What can be checked of a real dataset before any job, and a digest of its scan files.
 
-    The workflow lists them as the inputs of a real dataset's ingest job, so that an added,
-    removed, replaced or modified scan file reruns ingest and what follows.
+    The workflow calls this while it builds the job graph (a dry run included): it lists the
+    scans as the layout finds them (nothing is opened), checks that there are subjects enough
+    for ``n_folds`` folds (:func:`crossmodal.folds.check_subject_count`) and that every file
+    can be read (:func:`crossmodal.io.check_readable`: one ``stat`` and one ``access`` call
+    per file). The digest covers each file's path, size and modification time in
+    nanoseconds; as a param of rule ``ingest`` it reruns ingest when a scan is added, removed
+    or replaced, even by a copy with an older modification time (``cp -p``, ``rsync -a``).
 
     Args:
         root: data directory.
         dataset_cfg: the dataset's config block (``layout``, ``modalities``, ``mask``,
             ``manifest``).
         dataset_name: dataset key, for messages.
+        n_folds: the dataset's ``folds``.
 
     Returns:
-        Absolute paths, sorted: the generic layout's manifest file, then every image, label
-        and mask file of every scan.
+        ``"<n> files, sha256 <hex>"``.
 
     Raises:
-        InputError: as :func:`find_scans`.
+        InputError: as :func:`find_scans`; too few subjects for the folds; a file that is
+            missing or cannot be read, named with its scan and the operating system's reason.
     """
-    files: set[str] = set()
-    for record in find_scans(root, dataset_cfg, dataset_name):
-        files.update(record.files())
-    head = [os.path.abspath(Path(root) / dataset_cfg["manifest"])] if dataset_cfg["layout"] == "generic" else []
-    return head + sorted(files)
+    records = find_scans(root, dataset_cfg, dataset_name)
+    check_subject_count(len({r.subject_id for r in records}), n_folds, dataset_name)
+    files = {}
+    if dataset_cfg["layout"] == "generic":
+        files[os.path.abspath(Path(root) / dataset_cfg["manifest"])] = f"dataset {dataset_name!r}: manifest"
+    for record in records:
+        where = f"dataset {dataset_name!r}, scan {record.scan_id!r}"
+        for modality, (path, _) in record.images.items():
+            files.setdefault(path, f"{where}, modality {modality!r}")
+        files.setdefault(record.label, f"{where}, label")
+        if record.mask:
+            files.setdefault(record.mask, f"{where}, mask")
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        try:
+            status = check_readable(path)
+        except InputError as error:
+            raise InputError(f"{files[path]}: {error}") from None
+        digest.update(f"{path}\t{status.st_size}\t{status.st_mtime_ns}\n".encode())
+    return f"{len(files)} files, sha256 {digest.hexdigest()}"
 
 
 def ingest(

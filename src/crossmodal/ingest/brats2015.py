@@ -33,7 +33,8 @@ def _patient_folders(root: Path) -> list[Path]:
 
 
 def _mha_in(folder: Path, what: str, patient: str) -> str:
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".mha" and not p.name.startswith(".")]
+    # not is_dir() rather than is_file(): a broken link is reported with its OS error later
+    files = [p for p in folder.iterdir() if not p.is_dir() and p.suffix.lower() == ".mha" and not p.name.startswith(".")]
     if len(files) != 1:
         raise InputError(
             f"brats2015 scan {patient!r}: expected one .mha file for the {what} in {folder}, "

@@ -81,7 +81,9 @@ def find_case_scans(
         def find(suffix: str, what: str) -> str:
             for ext in (".nii.gz", ".nii"):
                 path = folder / f"{case}{separator}{suffix}{ext}"
-                if path.is_file():
+                # lexists: a link that cannot be followed is reported with the OS's reason
+                # when the files are checked (crossmodal.io.check_readable), not as missing
+                if os.path.lexists(path):
                     return os.path.abspath(path)
             raise InputError(
                 f"{layout} case {case!r}: {what} file {case}{separator}{suffix}.nii.gz is missing "

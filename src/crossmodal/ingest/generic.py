@@ -23,6 +23,7 @@ import pandas as pd
 from crossmodal.errors import InputError
 from crossmodal.ingest.records import ScanRecord
 from crossmodal.ingest.validate import check_scan_id
+from crossmodal.io import check_readable
 
 LAYOUT = "generic"
 
@@ -31,14 +32,19 @@ def read_manifest_table(path: Path, dataset: str) -> pd.DataFrame:
     """The manifest as strings (ids such as ``007`` stay text).
 
     Raises:
-        InputError: the manifest is missing or not a readable TSV.
+        InputError: the manifest is missing, cannot be read (the operating system's reason)
+            or is not a readable TSV.
     """
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(
             f"dataset {dataset!r}: manifest {path} not found; the generic layout needs a "
             f"tab-separated file with columns scan_id, subject_id, one per modality, label "
             f"(see datasets.{dataset}.root and .manifest)"
         )
+    try:
+        check_readable(path)
+    except InputError as error:
+        raise InputError(f"dataset {dataset!r}: manifest {error}") from None
     try:
         return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:

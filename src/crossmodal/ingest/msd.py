@@ -71,7 +71,7 @@ def find_scans(root: Path, modalities: list[str], dataset_cfg: dict, dataset: st
     for path in files:
         scan = _stem(path)
         label = labels_dir / path.name
-        if not label.is_file():
+        if not os.path.lexists(label):
             raise InputError(
                 f"msd scan {scan!r}: label file {label} is missing (the training labels are in "
                 f"labelsTr with the image's file name)"

@@ -1,16 +1,16 @@
 """Validation of the scans a layout adapter found: every file read, every check with a clear error.
 
-Checks per scan: files exist and are readable 3-D images (or the channel of a 4-D image);
-the modalities, label and mask share one voxel grid (shape equal, affines within
+Checks per scan: files exist and are readable 3-D images (or the channel of a 4-D image that
+has it); the modalities, label and mask share one voxel grid (shape equal, affines within
 ``affine_tolerance`` mm); voxels are finite; label values are integers inside the ``classes``
 mapping; the label has a foreground voxel; the normalization mask is not empty (``file``: the
-mask file has a non-zero voxel; ``nonzero``: some image voxel is non-zero); and, given the
-dataset's patch sampling keys, every class has ``patches_per_class`` voxels that can centre a
-patch (at least one with ``sample_with_replacement``), so that a scan that sampling would refuse
-is refused before anything is written. Errors name the modality (and channel of a 4-D file),
-the class and the counts. Across scans: no scan id listed twice with conflicting data and no
-image file shared by two scans.
-"""
+mask file has a non-zero voxel; ``nonzero``: some image voxel is non-zero); no modality is
+constant inside that mask (normalize could not scale it); and, given the dataset's patch
+sampling keys, the patch fits in the grid and every class has ``patches_per_class`` voxels that
+can centre a patch (at least one with ``sample_with_replacement``), so that a scan that
+normalize or sampling would refuse is refused before anything is written. Errors name the
+modality (and channel of a 4-D file), the class and the counts. Across scans: no scan id listed
+twice with conflicting data and no image file shared by two scans."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import numpy as np
 from crossmodal.errors import InputError
 from crossmodal.ingest.records import ScanRecord
 from crossmodal.io import Image, read_image, read_volume, select_channel
-from crossmodal.normalize import map_labels, normalization_mask
-from crossmodal.sample_patches import PatchBudget, check_class_budget, eligible_counts
+from crossmodal.normalize import map_labels, mask_statistics, normalization_mask
+from crossmodal.sample_patches import PatchBudget, check_class_budget, check_patch_fits, eligible_counts
 
 log = logging.getLogger(__name__)
 
@@ -186,9 +186,11 @@ def validate_scan(
         record: the scan.
         dataset_cfg: the dataset's config block (``classes``, ``mask``, ``affine_tolerance``).
         dataset: dataset key, for messages.
-        budget: the dataset's patch sampling keys; when given, every class must have enough
-            voxels that can centre a patch (:func:`crossmodal.sample_patches.check_class_budget`),
-            counted in the sampling mask of the mask rule, as sampling will count them.
+        budget: the dataset's patch sampling keys; when given, the patch must fit in the scan
+            (:func:`crossmodal.sample_patches.check_patch_fits`) and every class must have
+            enough voxels that can centre a patch
+            (:func:`crossmodal.sample_patches.check_class_budget`), counted in the sampling
+            mask of the mask rule, as sampling will count them.
 
     Returns:
         The scan's grid and class voxel counts.
@@ -197,71 +199,28 @@ def validate_scan(
         InputError: naming the dataset, scan, file and problem.
     """
     where = f"dataset {dataset!r}, scan {record.scan_id!r}"
-    tolerance = float(dataset_cfg["affine_tolerance"])
-    tolerance_key = f"datasets.{dataset}.affine_tolerance"
-    files: dict[str, Image] = {}
-    reference: Image | None = None
-    ref_what = ""
-    nonzero = None
-    for modality, (path, channel) in record.images.items():
-        if path not in files:
-            files[path] = _read(where, read_volume, path, None)
-        image = _read(where, select_channel, files[path], channel, path)
-        what = f"modality {modality!r} ({path}{'' if channel < 0 else f', channel {channel}'})"
-        _require_finite(image, where, what)
-        if reference is None:
-            reference, ref_what = image, what
-        else:
-            _require_same_grid(image, reference, what, ref_what, where, tolerance, tolerance_key)
-        nonzero = image.data != 0 if nonzero is None else nonzero | (image.data != 0)
-    files.clear()
-
+    grid = _GridCheck(where, float(dataset_cfg["affine_tolerance"]), f"datasets.{dataset}.affine_tolerance")
+    images = _read_modalities(record, where, grid)
+    if budget is not None:
+        shape = next(iter(images.values()))[1].data.shape
+        check_patch_fits(shape, budget.patch_size, where, f"datasets.{dataset}.patch_size")
     label = _read(where, read_image, record.label, -1, None)
     _require_finite(label, where, f"label file {record.label}")
-    _require_same_grid(label, reference, f"label {record.label}", ref_what, where, tolerance, tolerance_key)
-    counts = _label_counts(label.data, where, record.label)
+    grid.check(label, f"label {record.label}")
     classes = dataset_cfg["classes"]
-    allowed = {v for c in classes for v in c["values"]}
-    unknown = [int(v) for v in np.flatnonzero(counts) if v not in allowed]
-    if unknown:
-        raise InputError(
-            f"{where}: label file {record.label} has values {unknown} that no class of config "
-            f"datasets.{dataset}.classes maps (mapped: {sorted(allowed)}); add them to a class "
-            f"or fix the label file"
-        )
-    class_voxels = tuple(int(sum(counts[v] for v in c["values"] if v < len(counts))) for c in classes)
-    if sum(class_voxels[1:]) == 0:
-        raise InputError(
-            f"{where}: label file {record.label} has no foreground voxel ("
-            + ", ".join(f"{c['name']} 0" for c in classes[1:])
-            + f" voxels; {classes[0]['name']} {class_voxels[0]}), so no patch of a foreground class "
-            f"can be drawn from it; fix the label file or leave the scan out"
-        )
-
+    class_voxels = _class_voxels(label.data, classes, where, record.label, f"datasets.{dataset}.classes")
+    nonzero = np.zeros(label.data.shape, dtype=bool)
+    for _, image in images.values():
+        nonzero |= image.data != 0
     rule = dataset_cfg["mask"]["rule"]
-    mask_data = None
-    if rule == "file":
-        if not record.mask:
-            raise InputError(f"{where}: mask rule 'file' but no mask file is listed ({record.source})")
-        mask = _read(where, read_image, record.mask, -1, None)
-        _require_finite(mask, where, f"mask file {record.mask}")
-        _require_same_grid(mask, reference, f"mask {record.mask}", ref_what, where, tolerance, tolerance_key)
-        if not np.any(mask.data):
-            raise InputError(f"{where}: mask file {record.mask} is empty (no non-zero voxel); fix the mask")
-        mask_data = mask.data
-    elif rule == "nonzero":
-        if not nonzero.any():
-            raise InputError(
-                f"{where}: every image voxel is zero, so the nonzero mask is empty: "
-                f"{[p for p, _ in record.images.values()]}"
-            )
-    elif rule != "dilated_labels":
-        raise InputError(f"config datasets.{dataset}.mask.rule = {rule!r} is unknown")
+    mask_data = _mask_data(record, rule, where, grid, nonzero, dataset)
+    labels = map_labels(label.data, classes, f"{where}, label file {record.label}")
+    radius = int(dataset_cfg["mask"]["dilation_voxels"]) if rule == "dilated_labels" else 0
+    # the nonzero rule reads "non-zero in any modality": that is `nonzero`, as one channel
+    region = normalization_mask(nonzero[np.newaxis], labels, rule, radius, mask_data)
+    for what, image in images.values():
+        mask_statistics(image.data, region, f"{where}, {what}")
     if budget is not None:
-        labels = map_labels(label.data, classes, f"{where}, label file {record.label}")
-        radius = int(dataset_cfg["mask"]["dilation_voxels"]) if rule == "dilated_labels" else 0
-        # the nonzero rule reads "non-zero in any modality": that is `nonzero`, as one channel
-        region = normalization_mask(nonzero[np.newaxis], labels, rule, radius, mask_data)
         eligible = eligible_counts(labels, region, len(classes), budget.patch_size)
         check_class_budget(
             eligible, np.asarray(class_voxels), [c["name"] for c in classes], budget,
@@ -271,7 +230,96 @@ def validate_scan(
         absent = [c["name"] for c, n in zip(classes, class_voxels) if n == 0]
         if absent:
             log.warning("%s: no voxel of class(es) %s in %s", where, absent, record.label)
-    return ScanSummary(reference.data.shape, reference.spacing, class_voxels)
+    return ScanSummary(grid.reference.data.shape, grid.reference.spacing, class_voxels)
+
+
+class _GridCheck:
+    """Every image of a scan on the grid of the first modality read (shape, affine tolerance)."""
+
+    def __init__(self, where: str, tolerance: float, key: str):
+        self.where, self.tolerance, self.key = where, tolerance, key
+        self.reference: Image | None = None
+        self.ref_what = ""
+
+    def check(self, image: Image, what: str) -> None:
+        if self.reference is None:
+            self.reference, self.ref_what = image, what
+        else:
+            _require_same_grid(image, self.reference, what, self.ref_what, self.where, self.tolerance, self.key)
+
+
+def _read_modalities(record: ScanRecord, where: str, grid: _GridCheck) -> dict[str, tuple[str, Image]]:
+    """Modality -> (its description for messages, its 3-D image), each file read once."""
+    files: dict[str, Image] = {}
+    images = {}
+    for modality, (path, channel) in record.images.items():
+        if path not in files:
+            files[path] = _read(where, read_volume, path, None)
+        image = _select_channel(files[path], modality, path, channel, record, where)
+        what = f"modality {modality!r} ({path}{'' if channel < 0 else f', channel {channel}'})"
+        _require_finite(image, where, what)
+        grid.check(image, what)
+        images[modality] = (what, image)
+    return images
+
+
+def _select_channel(image: Image, modality: str, path: str, channel: int, record: ScanRecord, where: str) -> Image:
+    """The modality's channel of a file; a channel the file lacks is named with the channels
+    that the scan's modalities expect of that file."""
+    n_channels = image.data.shape[3] if image.data.ndim == 4 else 0
+    if channel >= max(n_channels, 1):
+        expected = sorted((c, m) for m, (p, c) in record.images.items() if p == path)
+        raise InputError(
+            f"{where}: modality {modality!r} is channel {channel} of {path}, but the file has "
+            f"{n_channels or 'no'} channels (shape {image.data.shape}); the modalities expect "
+            f"{max(c for c, _ in expected) + 1} channels: {', '.join(f'{c} {m}' for c, m in expected)}"
+        )
+    return _read(where, select_channel, image, channel, path)
+
+
+def _class_voxels(data: np.ndarray, classes: list[dict], where: str, path: str, key: str) -> tuple[int, ...]:
+    """Voxels per class of a label image; every value mapped, some foreground."""
+    counts = _label_counts(data, where, path)
+    allowed = {v for c in classes for v in c["values"]}
+    unknown = [int(v) for v in np.flatnonzero(counts) if v not in allowed]
+    if unknown:
+        raise InputError(
+            f"{where}: label file {path} has values {unknown} that no class of config "
+            f"{key} maps (mapped: {sorted(allowed)}); add them to a class or fix the label file"
+        )
+    class_voxels = tuple(int(sum(counts[v] for v in c["values"] if v < len(counts))) for c in classes)
+    if sum(class_voxels[1:]) == 0:
+        raise InputError(
+            f"{where}: label file {path} has no foreground voxel ("
+            + ", ".join(f"{c['name']} 0" for c in classes[1:])
+            + f" voxels; {classes[0]['name']} {class_voxels[0]}), so no patch of a foreground class "
+            f"can be drawn from it; fix the label file or leave the scan out"
+        )
+    return class_voxels
+
+
+def _mask_data(
+    record: ScanRecord, rule: str, where: str, grid: _GridCheck, nonzero: np.ndarray, dataset: str
+) -> np.ndarray | None:
+    """The mask file's voxels (rule ``file``), after checking that the rule's mask is not empty."""
+    if rule == "file":
+        if not record.mask:
+            raise InputError(f"{where}: mask rule 'file' but no mask file is listed ({record.source})")
+        mask = _read(where, read_image, record.mask, -1, None)
+        _require_finite(mask, where, f"mask file {record.mask}")
+        grid.check(mask, f"mask {record.mask}")
+        if not np.any(mask.data):
+            raise InputError(f"{where}: mask file {record.mask} is empty (no non-zero voxel); fix the mask")
+        return mask.data
+    if rule == "nonzero":
+        if not nonzero.any():
+            raise InputError(
+                f"{where}: every image voxel is zero, so the nonzero mask is empty: "
+                f"{[p for p, _ in record.images.values()]}"
+            )
+    elif rule != "dilated_labels":
+        raise InputError(f"config datasets.{dataset}.mask.rule = {rule!r} is unknown")
+    return None
 
 
 def _label_counts(data: np.ndarray, where: str, path: str) -> np.ndarray:

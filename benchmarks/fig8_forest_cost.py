@@ -13,7 +13,7 @@ both halves (always when all features are kept) are fit once. This script times
 
 Usage (about a minute on 2 cores)::
 
-    python benchmarks/fig8_data.py [--train 20000] [--test 5000] [--features 128] \
+    python benchmarks/fig8_forest_cost.py [--train 20000] [--test 5000] [--features 128] \
         [--modalities 2] [--trees 30] [--threads 2]
 
 Forest time grows roughly as N log N in the training patches; with the paper's ~2 M training
