@@ -1,5 +1,6 @@
 """Axial network, shared-autoencoder baseline, representation normalizations."""
 
+import copy
 import math
 
 import pytest
@@ -7,9 +8,11 @@ import torch
 from torch import nn
 
 from crossmodal.errors import InputError
+from crossmodal.method import MethodSettings
 from crossmodal.model_ids import parse_model_id
 from crossmodal.network import (
     AxialNet,
+    BatchScalarNorm,
     GlobalNorm,
     SharedAutoencoder,
     build_network,
@@ -154,5 +157,100 @@ def test_weights_round_trip(tmp_path, model_id):
     assert type(loaded) is type(net) and not loaded.training
     for (name, pa), pb in zip(net.state_dict().items(), loaded.state_dict().values()):
         assert torch.equal(pa, pb), name
+    x = torch.randn(2, 2, 9, 9, 9, generator=_gen(9))
+    assert torch.equal(loaded.encode(x), net.encode(x))
+
+
+def _batch_norms(net):
+    return [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+@pytest.mark.parametrize("model_id", ["axial-md1-pfn1-a0.0", "axial-md0-pfn0-a0.1", "baseline-all"])
+def test_todays_method_builds_todays_network(model_id):
+    """Default settings: PyTorch's batch normalization, the vector global normalization, and
+    the same parameters, buffers and outputs as a network built without method settings."""
+    spec = parse_model_id(model_id, ["t1", "t2"])
+    plain = build_network(spec, 2, 9, WIDTHS, F, _gen(3))
+    explicit = build_network(spec, 2, 9, WIDTHS, F, _gen(3), MethodSettings())
+    assert all((bn.momentum, bn.eps) == (0.1, 1e-5) for bn in _batch_norms(plain))
+    assert [type(m) for m in plain.modules()] == [type(m) for m in explicit.modules()]
+    for (name, a), b in zip(plain.state_dict().items(), explicit.state_dict().values()):
+        assert torch.equal(a, b), name
+    x = torch.randn(4, 2, 9, 9, 9, generator=_gen(4))[:, : plain.n_modalities]
+    assert torch.equal(plain(x).reconstruction, explicit(x).reconstruction)
+    assert "method" not in weights_record(plain, model_id, 9, WIDTHS, F)
+
+
+def test_keras_momentum_moves_running_statistics_by_one_percent_per_step():
+    net = AxialNet(2, 9, WIDTHS, F, per_feature_norm=True, generator=_gen(), method=MethodSettings(bn_momentum=0.01))
+    norms = _batch_norms(net)
+    assert len(norms) == 2 * (3 + 3 + 1) and all(bn.momentum == 0.01 for bn in norms)
+    x = torch.randn(6, 2, 9, 9, 9, generator=_gen(4)) * 2 + 1
+    with torch.no_grad():  # on a copy: a training-mode pass moves the statistics
+        twin = copy.deepcopy(net)
+        first = twin.encoders[0].layers[0](x[:, :1])  # the input of the first batch normalization
+        raw = [twin.encoders[m](x[:, m : m + 1]) for m in range(2)]
+    bn = net.encoders[0].layers[1]
+    net(x)  # one training step's forward pass
+    torch.testing.assert_close(bn.running_mean, 0.01 * first.mean(dim=(0, 2, 3, 4)))
+    torch.testing.assert_close(bn.running_var, 0.99 + 0.01 * first.var(dim=(0, 2, 3, 4), unbiased=True))
+    for m in range(2):  # also the per-feature normalization
+        torch.testing.assert_close(net.norms[m].running_mean, 0.01 * raw[m].mean(dim=0))
+    net(x)
+    torch.testing.assert_close(bn.running_mean, (0.01 + 0.99 * 0.01) * first.mean(dim=(0, 2, 3, 4)))
+
+
+def test_keras_epsilon_reaches_every_batch_norm():
+    net = build_network(parse_model_id("baseline-all", ["t1"]), 1, 9, WIDTHS, F, method=MethodSettings(bn_eps=1e-3))
+    assert {bn.eps for bn in _batch_norms(net)} == {1e-3}
+
+
+def test_batch_global_norm_uses_one_mean_and_sd_over_the_batch():
+    net = AxialNet(2, 9, WIDTHS, F, per_feature_norm=False, generator=_gen(),
+                   method=MethodSettings(global_norm="batch"))  # fmt: skip
+    assert all(isinstance(norm, BatchScalarNorm) for norm in net.norms)
+    x = torch.randn(5, 2, 9, 9, 9, generator=_gen(4))
+    features = net(x).features  # training mode: the batch's statistics
+    for m in range(2):
+        block = features[:, m]
+        torch.testing.assert_close(block.mean(), torch.tensor(0.0), atol=1e-6, rtol=0)
+        torch.testing.assert_close(block.var(unbiased=False), torch.tensor(1.0), atol=1e-4, rtol=0)
+        assert not torch.allclose(block.mean(dim=1), torch.zeros(5), atol=1e-3)  # rows are not centred
+    net.eval()  # evaluation: the running averages, so a patch's features do not depend on its batch
+    torch.testing.assert_close(net.encode(x)[:2], net.encode(x[:2]))
+
+
+@pytest.mark.parametrize("alpha, expected", [(0.0, nn.Identity), (0.1, GlobalNorm)])
+def test_none_at_alpha0_drops_the_global_norm_at_alpha_0_only(alpha, expected):
+    spec = parse_model_id(f"axial-md1-pfn0-a{alpha}", ["t1", "t2"])
+    net = build_network(spec, 2, 9, WIDTHS, F, _gen(), MethodSettings(global_norm="none_at_alpha0"))
+    assert all(type(norm) is expected for norm in net.norms)
+    pfn = build_network(parse_model_id("axial-md1-pfn1-a0.0", ["t1", "t2"]), 2, 9, WIDTHS, F,
+                        method=MethodSettings(global_norm="none_at_alpha0"))  # fmt: skip
+    assert all(type(norm) is nn.BatchNorm1d for norm in pfn.norms)  # replaced by per-feature norm
+
+
+def test_global_before_per_feature():
+    net = AxialNet(2, 9, WIDTHS, F, per_feature_norm=True, generator=_gen(),
+                   method=MethodSettings(global_before_per_feature=True))  # fmt: skip
+    assert [type(layer) for layer in net.norms[0]] == [GlobalNorm, nn.BatchNorm1d]
+    x = torch.randn(6, 2, 9, 9, 9, generator=_gen(4))
+    with torch.no_grad():
+        raw = net.encoders[0](x[:, :1])
+    features = net(x).features[:, 0]
+    expected = nn.functional.batch_norm(GlobalNorm()(raw), None, None, training=True, eps=1e-5)
+    torch.testing.assert_close(features, expected)
+
+
+def test_a_network_of_another_method_round_trips(tmp_path):
+    method = MethodSettings(global_norm="batch", bn_momentum=0.01, encode_bn_stats="set")
+    net = build_network(parse_model_id("axial-md1-pfn0-a0.0", ["t1", "t2"]), 2, 9, WIDTHS, F, _gen(), method)
+    net(torch.randn(4, 2, 9, 9, 9, generator=_gen(6)))
+    net.eval()
+    path = tmp_path / "weights.pt"
+    torch.save(weights_record(net, "axial-md1-pfn0-a0.0", 9, WIDTHS, F), path)
+    loaded, meta = load_network(path)
+    assert loaded.method == method and meta["method"]["global_norm"] == "batch"
+    assert "norms.0.norm.running_mean" in loaded.state_dict()
     x = torch.randn(2, 2, 9, 9, 9, generator=_gen(9))
     assert torch.equal(loaded.encode(x), net.encode(x))

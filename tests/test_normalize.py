@@ -168,6 +168,11 @@ def test_normalize_dataset_brain_like_4d_file_and_errors(tmp_path):
     volume = np.load(tmp_path / "v" / "b1.npy")
     np.testing.assert_allclose(volume[1, 1:13, 1:9, 1:9].mean(), 0, atol=1e-5)
     assert np.load(tmp_path / "v" / "b1.labels.npy").sum() == 8
+    # patch_size is not read by ingest, so normalize checks again that the patch fits the scan
+    with pytest.raises(InputError, match=r"^dataset brain, scan 'b1': the patch \(17 voxels a side, "
+                       r"datasets\.brain\.patch_size\) is larger than the scan, whose grid is \(20, 18, 16\) voxels "
+                       r"\(z 16\); lower datasets\.brain\.patch_size to at most 15"):
+        normalize_dataset(_manifest(tmp_path, [row]), tmp_path / "v17", **{**dataset, "patch_size": 17}, name="brain")
 
     data[3:15, 4:12, 2:10, 1] = 5.0  # constant second modality inside the mask
     _nifti(tmp_path / "b1.nii.gz", data)

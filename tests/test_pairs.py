@@ -57,6 +57,23 @@ def test_pair_summary_order_values_and_spread():
     )
     assert table.sd_percent.tolist() == pytest.approx([10 / math.sqrt(2)] * 8, abs=1e-9)
     assert table.n_folds.tolist() == [2] * 8
+    assert table.n_seeds.tolist() == [1] * 8
+
+
+def test_seeds_are_averaged_with_the_folds_under_the_bare_network_id():
+    acc = accuracy_rows()
+    seed2 = acc.assign(model=acc["model"] + "_seed2", accuracy=acc["accuracy"] + 0.1)
+    table = pair_summary(pd.concat([acc, seed2]), dataset="knee", modalities=MODS, cells=CELLS)
+    assert table.network.tolist() == [AXIAL] * 4 + ["baseline-normal"] * 2 + ["baseline-fatsup"] * 2
+    # per pair: fold 0 seed 0, fold 1 seed 0 (10 lower), and both 10 higher with seed 2
+    assert table.accuracy_percent.tolist() == pytest.approx(
+        [90.0, 60.0, 50.0, 80.0, 70.0, 40.0, 30.0, 60.0], abs=1e-9
+    )
+    assert table.sd_percent.tolist() == pytest.approx([pd.Series([0, -10, 10, 0]).std()] * 8)
+    assert table.n_folds.tolist() == [2] * 8 and table.n_seeds.tolist() == [2] * 8
+    with pytest.raises(InputError, match="fold 0 seed 2 appears twice"):
+        pair_summary(pd.concat([acc, seed2, seed2.iloc[[0]]]), dataset="knee", modalities=MODS,
+                     cells=CELLS)
 
 
 def test_one_fold_sd_is_zero_and_unknown_cells_rejected():

@@ -23,10 +23,16 @@ Choices the paper leaves open, made to follow its Keras implementation's default
 * batch normalization with PyTorch's defaults (momentum 0.1, eps 1e-5) rather than Keras'
   (0.99 i.e. 0.01 here, 1e-3): the demo configurations train for only a few hundred steps and
   the slower Keras average would leave the running statistics used at encoding time unsettled.
+  Config ``method.bn_momentum`` and ``method.bn_eps`` switch to Keras' values.
+
+The representation normalizations and the batch-normalization settings follow a
+:class:`~crossmodal.method.MethodSettings` (config ``method``; the defaults are the readings
+above and in docs/method.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,6 +40,8 @@ import torch
 from torch import nn
 
 from crossmodal.errors import InputError
+from crossmodal.method import DEFAULT as DEFAULT_METHOD
+from crossmodal.method import MethodSettings
 from crossmodal.model_ids import ModelSpec, parse_model_id
 
 LEAKY_SLOPE = 0.3
@@ -64,8 +72,8 @@ def layer_sizes(patch_size: int) -> tuple[int, int, int, int]:
     return s1, s2, s3, s3
 
 
-def _bn_lrelu(channels: int) -> list[nn.Module]:
-    return [nn.BatchNorm3d(channels), nn.LeakyReLU(LEAKY_SLOPE)]
+def _bn_lrelu(channels: int, method: MethodSettings) -> list[nn.Module]:
+    return [nn.BatchNorm3d(channels, eps=method.bn_eps, momentum=method.bn_momentum), nn.LeakyReLU(LEAKY_SLOPE)]
 
 
 class Encoder(nn.Module):
@@ -75,16 +83,18 @@ class Encoder(nn.Module):
         patch_size: input edge length P (odd, >= 9).
         widths: channels ``(w1, w2, w3)`` of the three inner convolutions.
         features: size F of the representation.
+        method: batch-normalization momentum and epsilon.
     """
 
-    def __init__(self, patch_size: int, widths: tuple[int, int, int], features: int):
+    def __init__(self, patch_size: int, widths: tuple[int, int, int], features: int,
+                 method: MethodSettings = DEFAULT_METHOD):  # fmt: skip
         super().__init__()
         w1, w2, w3 = widths
         k = layer_sizes(patch_size)[3]
         self.layers = nn.Sequential(
-            nn.Conv3d(1, w1, 3, bias=False), *_bn_lrelu(w1),
-            nn.Conv3d(w1, w2, 3, stride=2, bias=False), *_bn_lrelu(w2),
-            nn.Conv3d(w2, w3, 3, bias=False), *_bn_lrelu(w3),
+            nn.Conv3d(1, w1, 3, bias=False), *_bn_lrelu(w1, method),
+            nn.Conv3d(w1, w2, 3, stride=2, bias=False), *_bn_lrelu(w2, method),
+            nn.Conv3d(w2, w3, 3, bias=False), *_bn_lrelu(w3, method),
             nn.Conv3d(w3, features, k),
         )  # fmt: skip
 
@@ -107,16 +117,18 @@ class Decoder(nn.Module):
         patch_size: output edge length P (odd, >= 9).
         widths: channels ``(w1, w2, w3)`` of the mirrored encoder.
         features: size F of the representation.
+        method: batch-normalization momentum and epsilon.
     """
 
-    def __init__(self, patch_size: int, widths: tuple[int, int, int], features: int):
+    def __init__(self, patch_size: int, widths: tuple[int, int, int], features: int,
+                 method: MethodSettings = DEFAULT_METHOD):  # fmt: skip
         super().__init__()
         w1, w2, w3 = widths
         k = layer_sizes(patch_size)[3]
         self.layers = nn.Sequential(
-            nn.ConvTranspose3d(features, w3, k, bias=False), *_bn_lrelu(w3),
-            nn.ConvTranspose3d(w3, w2, 3, bias=False), *_bn_lrelu(w2),
-            nn.ConvTranspose3d(w2, w1, 3, stride=2, bias=False), *_bn_lrelu(w1),
+            nn.ConvTranspose3d(features, w3, k, bias=False), *_bn_lrelu(w3, method),
+            nn.ConvTranspose3d(w3, w2, 3, bias=False), *_bn_lrelu(w2, method),
+            nn.ConvTranspose3d(w2, w1, 3, stride=2, bias=False), *_bn_lrelu(w1, method),
             nn.ConvTranspose3d(w1, 1, 3),
         )  # fmt: skip
 
@@ -153,21 +165,79 @@ class GlobalNorm(nn.Module):
         return (h - mean) / torch.sqrt(var + GLOBAL_NORM_EPS)
 
 
-def representation_norm(per_feature: bool, features: int) -> nn.Module:
+class BatchScalarNorm(nn.Module):
+    """Normalize a batch of feature vectors by one mean and one SD over the batch and all features.
+
+    The "one scalar over the batch" reading of the global normalization (config
+    ``method.global_norm: batch``): batch normalization of a single channel spanning all F
+    features, without learnable scale or shift; in evaluation mode its running averages.
+
+    Args:
+        method: batch-normalization momentum and epsilon.
+    """
+
+    def __init__(self, method: MethodSettings = DEFAULT_METHOD):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(1, eps=method.bn_eps, momentum=method.bn_momentum, affine=False)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Normalize.
+
+        Args:
+            h: features ``[B, F]``.
+
+        Returns:
+            ``[B, F]``.
+        """
+        return self.norm(h[:, None, :])[:, 0, :]
+
+
+def global_norm(reading: str, method: MethodSettings = DEFAULT_METHOD) -> nn.Module:
+    """The global normalization of one reading (``method.global_norm``, resolved at alpha).
+
+    Args:
+        reading: ``vector`` (:class:`GlobalNorm`), ``batch`` (:class:`BatchScalarNorm`) or
+            ``none`` (identity).
+        method: batch-normalization momentum and epsilon (``batch`` only).
+
+    Returns:
+        A module mapping ``[B, F]`` to ``[B, F]``.
+
+    Raises:
+        InputError: an unknown reading.
+    """
+    if reading == "vector":
+        return GlobalNorm()
+    if reading == "batch":
+        return BatchScalarNorm(method)
+    if reading == "none":
+        return nn.Identity()
+    raise InputError(f"global normalization {reading!r}: use vector, batch or none")
+
+
+def representation_norm(
+    per_feature: bool, features: int, method: MethodSettings = DEFAULT_METHOD, alpha: float = 0.0
+) -> nn.Module:
     """The normalization applied to one modality's features before averaging.
 
     Args:
         per_feature: True: batch normalization per feature without learnable scale or shift
-            (the paper's per-feature normalization, Sec. II-D); False: :class:`GlobalNorm`.
+            (the paper's per-feature normalization, Sec. II-D), after the global normalization
+            where ``method.global_before_per_feature``; False: the global normalization
+            (:func:`global_norm` of ``method.global_norm`` at ``alpha``).
         features: size F of the representation.
+        method: the readings of the open points (default: today's).
+        alpha: the network's similarity weight (resolves ``none_at_alpha0``).
 
     Returns:
         A module mapping ``[B, F]`` to ``[B, F]``. Each modality gets its own instance, so the
         per-feature running statistics are kept per modality.
     """
+    reading = method.global_norm_for(alpha)
     if per_feature:
-        return nn.BatchNorm1d(features, affine=False)
-    return GlobalNorm()
+        norm = nn.BatchNorm1d(features, eps=method.bn_eps, momentum=method.bn_momentum, affine=False)
+        return nn.Sequential(global_norm(reading, method), norm) if method.global_before_per_feature else norm
+    return global_norm(reading, method)
 
 
 class NetOutput(NamedTuple):
@@ -219,6 +289,12 @@ class AxialNet(nn.Module):
         features: F.
         per_feature_norm: per-feature (batch) normalization instead of global normalization.
         generator: random generator for the weight initialization (None: torch's global one).
+        method: the readings of the open points (config ``method``; default: today's).
+        alpha: the similarity weight the network trains with (resolves
+            ``method.global_norm: none_at_alpha0``).
+
+    Attributes:
+        method: ``method``, kept for encoding (``method.encode_bn_stats``).
     """
 
     def __init__(
@@ -229,14 +305,24 @@ class AxialNet(nn.Module):
         features: int,
         per_feature_norm: bool,
         generator: torch.Generator | None = None,
+        method: MethodSettings = DEFAULT_METHOD,
+        alpha: float = 0.0,
     ):
         super().__init__()
         widths = tuple(widths)
         self.n_modalities = n_modalities
-        self.encoders = nn.ModuleList(Encoder(patch_size, widths, features) for _ in range(n_modalities))
-        self.norms = nn.ModuleList(representation_norm(per_feature_norm, features) for _ in range(n_modalities))
-        self.decoders = nn.ModuleList(Decoder(patch_size, widths, features) for _ in range(n_modalities))
+        self.method = method
+        self.encoders = nn.ModuleList(Encoder(patch_size, widths, features, method) for _ in range(n_modalities))
+        self.norms = nn.ModuleList(
+            representation_norm(per_feature_norm, features, method, alpha) for _ in range(n_modalities)
+        )
+        self.decoders = nn.ModuleList(Decoder(patch_size, widths, features, method) for _ in range(n_modalities))
         _init_keras_style(self, generator)
+
+    def modality_path(self, m: int) -> nn.Module:
+        """The transformation of modality m's patches ``[B, 1, P, P, P]`` into its normalized
+        features ``[B, F]`` (encoder and normalization of modality m; shares their parameters)."""
+        return nn.Sequential(self.encoders[m], self.norms[m])
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Normalized features of every modality.
@@ -286,6 +372,8 @@ class SharedAutoencoder(nn.Module):
         widths: ``(w1, w2, w3)``.
         features: F.
         generator: random generator for the weight initialization.
+        method: batch-normalization settings and encoding statistics (config ``method``; the
+            global normalization of the baseline is always ``vector``).
     """
 
     n_modalities = 1
@@ -296,13 +384,20 @@ class SharedAutoencoder(nn.Module):
         widths: tuple[int, int, int],
         features: int,
         generator: torch.Generator | None = None,
+        method: MethodSettings = DEFAULT_METHOD,
     ):
         super().__init__()
         widths = tuple(widths)
-        self.encoder = Encoder(patch_size, widths, features)
+        self.method = method
+        self.encoder = Encoder(patch_size, widths, features, method)
         self.norm = GlobalNorm()
-        self.decoder = Decoder(patch_size, widths, features)
+        self.decoder = Decoder(patch_size, widths, features, method)
         _init_keras_style(self, generator)
+
+    def modality_path(self, m: int) -> nn.Module:
+        """The shared transformation of one channel's patches ``[B, 1, P, P, P]`` into features
+        ``[B, F]`` (the same for every modality m; shares the network's parameters)."""
+        return nn.Sequential(self.encoder, self.norm)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The shared transformation applied to every channel separately.
@@ -340,6 +435,7 @@ def build_network(
     widths: tuple[int, int, int],
     features: int,
     generator: torch.Generator | None = None,
+    method: MethodSettings = DEFAULT_METHOD,
 ) -> AxialNet | SharedAutoencoder:
     """The untrained network for a parsed model id.
 
@@ -348,13 +444,16 @@ def build_network(
         n_modalities: M of the dataset (ignored for baselines, which have one path).
         patch_size, widths, features: architecture (config ``patch_size`` and ``network``).
         generator: random generator for the weight initialization.
+        method: the readings of the open points (config ``method``; default: today's).
 
     Returns:
         :class:`AxialNet` or :class:`SharedAutoencoder`.
     """
     if spec.kind == "axial":
-        return AxialNet(n_modalities, patch_size, widths, features, spec.per_feature_norm, generator)
-    return SharedAutoencoder(patch_size, widths, features, generator)
+        return AxialNet(
+            n_modalities, patch_size, widths, features, spec.per_feature_norm, generator, method, spec.alpha
+        )
+    return SharedAutoencoder(patch_size, widths, features, generator, method)
 
 
 def weights_record(model: AxialNet | SharedAutoencoder, model_id: str, patch_size: int,
@@ -362,9 +461,11 @@ def weights_record(model: AxialNet | SharedAutoencoder, model_id: str, patch_siz
     """The content of ``weights.pt`` (docs/architecture.md), tensors on the CPU.
 
     ``n_modalities`` is the number of encoder/decoder paths: M for axial networks, 1 for the
-    shared-autoencoder baselines.
+    shared-autoencoder baselines. ``method`` (the network's :class:`MethodSettings` as a dict)
+    is recorded only where it differs from today's readings, so that a network of today's
+    method writes the record it always wrote.
     """
-    return {
+    record = {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "model_id": model_id,
         "n_modalities": int(model.n_modalities),
@@ -372,6 +473,9 @@ def weights_record(model: AxialNet | SharedAutoencoder, model_id: str, patch_siz
         "features": int(features),
         "patch_size": int(patch_size),
     }
+    if model.method != DEFAULT_METHOD:
+        record["method"] = dataclasses.asdict(model.method)
+    return record
 
 
 def load_network(weights_path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
@@ -384,7 +488,7 @@ def load_network(weights_path: str | Path, device: torch.device | str = "cpu") -
     Returns:
         ``(model, record)``: the network on ``device`` in eval mode, and the weights record
         without ``state_dict`` (``model_id``, ``n_modalities``, ``widths``, ``features``,
-        ``patch_size``).
+        ``patch_size``, and ``method`` where not today's).
 
     Raises:
         InputError: the file is not a weights file of this project.
@@ -401,7 +505,13 @@ def load_network(weights_path: str | Path, device: torch.device | str = "cpu") -
             spec = parse_model_id(model_id, [])
         except ValueError as error:
             raise InputError(f"{weights_path}: {error}") from None
-    model = build_network(spec, record["n_modalities"], record["patch_size"], tuple(record["widths"]), record["features"])
+    try:
+        method = MethodSettings.from_config(record.get("method"))
+    except InputError as error:
+        raise InputError(f"{weights_path}: {error}") from None
+    model = build_network(
+        spec, record["n_modalities"], record["patch_size"], tuple(record["widths"]), record["features"], method=method
+    )
     model.load_state_dict(record["state_dict"])
     model.to(device).eval()
     meta = {k: v for k, v in record.items() if k != "state_dict"}

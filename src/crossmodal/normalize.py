@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from crossmodal.atomic import atomic_path
 from crossmodal.errors import InputError
+from crossmodal.sample_patches import check_patch_fits
 from crossmodal.volumes import INDEX_NAME, labels_path, mask_path, volume_path
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,34 @@ def normalization_mask(
     raise InputError(f"unknown mask rule {rule!r}; use dilated_labels, nonzero or file")
 
 
+def mask_statistics(image: np.ndarray, mask: np.ndarray, what: str) -> tuple[float, float]:
+    """Mean and population SD of one modality over the normalization mask, which must vary.
+
+    Ingest asks this of every scan before the manifest is written; normalize uses the values.
+
+    Args:
+        image: float ``[X, Y, Z]``.
+        mask: bool ``[X, Y, Z]`` with at least one true voxel.
+        what: the scan and modality (and file), for messages.
+
+    Returns:
+        ``(mean, sd)``, accumulated in float64.
+
+    Raises:
+        InputError: the modality is constant inside the mask (all zero, say), so it cannot be
+            scaled to unit SD.
+    """
+    values = image[mask].astype(np.float64)
+    mean, sd = float(values.mean()), float(values.std())
+    if not sd > 1e-7 * max(abs(mean), 1e-30):
+        raise InputError(
+            f"{what}: intensity is constant ({mean:g}) inside the normalization mask "
+            f"({int(mask.sum())} voxels), so it cannot be scaled to unit SD; check the image "
+            f"file and the mask rule"
+        )
+    return mean, sd
+
+
 def normalize_within(
     images: np.ndarray, mask: np.ndarray, modalities: list[str], where: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -171,14 +200,7 @@ def normalize_within(
     means = np.zeros(len(images))
     sds = np.zeros(len(images))
     for m, name in enumerate(modalities):
-        values = images[m][mask].astype(np.float64)
-        means[m], sds[m] = values.mean(), values.std()
-        if not sds[m] > 1e-7 * max(abs(means[m]), 1e-30):
-            raise InputError(
-                f"{where}, modality {name!r}: intensity is constant ({means[m]:g}) inside the "
-                f"normalization mask ({int(mask.sum())} voxels), so it cannot be scaled to unit "
-                f"SD; check the image file and the mask rule"
-            )
+        means[m], sds[m] = mask_statistics(images[m], mask, f"{where}, modality {name!r}")
         out[m] = (images[m] - means[m]) / sds[m]
         if not np.isfinite(out[m]).all():
             raise InputError(
@@ -223,6 +245,57 @@ def _read_scan(row: pd.Series, modalities: list[str]) -> tuple[np.ndarray, np.nd
     return np.stack(images).astype(np.float32, copy=False), labels, mask
 
 
+def _normalize_scan(
+    row: pd.Series, volumes_dir: Path, modalities: list[str], classes: list[dict], mask: dict, patch_size: int,
+    name: str,
+) -> dict:
+    """Normalize and crop one scan of the manifest, write its volumes; returns its ``index.tsv`` row.
+
+    Args:
+        row: the scan's manifest row.
+        volumes_dir, modalities, classes, mask, patch_size, name: see :func:`normalize_dataset`.
+
+    Raises:
+        InputError: the patch is larger than the scan, a label value is unmapped, the mask is
+            empty, or a modality is constant in it.
+    """
+    rule = mask["rule"]
+    radius = int(mask["dilation_voxels"]) if rule == "dilated_labels" else 0
+    scan = row["scan_id"]
+    where = f"dataset {name}, scan {scan!r}"
+    images, raw_labels, mask_file = _read_scan(row, modalities)
+    check_patch_fits(images.shape[1:], patch_size, where, f"datasets.{name}.patch_size")
+    labels = map_labels(raw_labels, classes, f"{where}, label file {row['label']}")
+    region = normalization_mask(images, labels, rule, radius, mask_file)
+    box = bounding_box(region, patch_size // 2)
+    if box is None:
+        raise InputError(
+            f"{where}: the normalization mask (rule {rule!r}) is empty"
+            + (" -- the label map has no foreground" if rule == "dilated_labels" else "")
+        )
+    # The box holds the whole mask, so cropping first changes no statistic and saves work.
+    # ascontiguousarray: saved .npy files must be C-ordered for memory mapping and gathering.
+    images = np.ascontiguousarray(images[(slice(None),) + box])
+    labels, region = np.ascontiguousarray(labels[box]), np.ascontiguousarray(region[box])
+    normalized, means, sds = normalize_within(images, region, modalities, where)
+    _save(volume_path(volumes_dir, scan), normalized)
+    _save(labels_path(volumes_dir, scan), labels)
+    _save(mask_path(volumes_dir, scan), region)
+    record = {"scan_id": scan, "subject_id": row["subject_id"]}
+    record.update({f"origin_{a}": s.start for a, s in zip("xyz", box)})
+    record.update({f"shape_{a}": s.stop - s.start for a, s in zip("xyz", box)})
+    record.update({"patch_size": patch_size, "mask_voxels": int(region.sum())})
+    for m, mod in enumerate(modalities):
+        record[f"mean_{mod}"] = means[m]
+        record[f"sd_{mod}"] = sds[m]
+    log.info(
+        "%s: image %s -> cropped %s, %d mask voxels, mean/SD %s",
+        scan, raw_labels.shape, tuple(record[f"shape_{a}"] for a in "xyz"), record["mask_voxels"],
+        ", ".join(f"{mod} {means[m]:.4g}/{sds[m]:.4g}" for m, mod in enumerate(modalities)),
+    )
+    return record
+
+
 def normalize_dataset(
     manifest: str | Path,
     volumes_dir: str | Path,
@@ -250,13 +323,13 @@ def normalize_dataset(
 
     Raises:
         InputError: a manifest column is missing, a label value is unmapped, a mask is empty,
-            a modality is constant in its mask. Messages name the dataset and scan.
+            a modality is constant in its mask, the patch is larger than a scan (ingest checks
+            that too, but does not rerun when ``patch_size`` changes). Messages name the
+            dataset and scan.
     """
     volumes_dir = Path(volumes_dir)
     modalities = list(modalities)
     patch_size = int(patch_size)
-    rule = mask["rule"]
-    radius = int(mask["dilation_voxels"]) if rule == "dilated_labels" else 0
     table = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
     needed = ["scan_id", "subject_id", "label", "mask"] + [
         f"{k}_{m}" for m in modalities for k in ("image", "channel")
@@ -269,38 +342,7 @@ def normalize_dataset(
     volumes_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for _, row in tqdm(table.iterrows(), total=len(table), desc=f"normalize {name}", mininterval=5):
-        scan = row["scan_id"]
-        where = f"dataset {name}, scan {scan!r}"
-        images, raw_labels, mask_file = _read_scan(row, modalities)
-        labels = map_labels(raw_labels, classes, f"{where}, label file {row['label']}")
-        region = normalization_mask(images, labels, rule, radius, mask_file)
-        box = bounding_box(region, patch_size // 2)
-        if box is None:
-            raise InputError(
-                f"{where}: the normalization mask (rule {rule!r}) is empty"
-                + (" -- the label map has no foreground" if rule == "dilated_labels" else "")
-            )
-        # The box holds the whole mask, so cropping first changes no statistic and saves work.
-        # ascontiguousarray: saved .npy files must be C-ordered for memory mapping and gathering.
-        images = np.ascontiguousarray(images[(slice(None),) + box])
-        labels, region = np.ascontiguousarray(labels[box]), np.ascontiguousarray(region[box])
-        normalized, means, sds = normalize_within(images, region, modalities, where)
-        _save(volume_path(volumes_dir, scan), normalized)
-        _save(labels_path(volumes_dir, scan), labels)
-        _save(mask_path(volumes_dir, scan), region)
-        record = {"scan_id": scan, "subject_id": row["subject_id"]}
-        record.update({f"origin_{a}": s.start for a, s in zip("xyz", box)})
-        record.update({f"shape_{a}": s.stop - s.start for a, s in zip("xyz", box)})
-        record.update({"patch_size": patch_size, "mask_voxels": int(region.sum())})
-        for m, mod in enumerate(modalities):
-            record[f"mean_{mod}"] = means[m]
-            record[f"sd_{mod}"] = sds[m]
-        rows.append(record)
-        log.info(
-            "%s: image %s -> cropped %s, %d mask voxels, mean/SD %s",
-            scan, raw_labels.shape, tuple(record[f"shape_{a}"] for a in "xyz"), record["mask_voxels"],
-            ", ".join(f"{mod} {means[m]:.4g}/{sds[m]:.4g}" for m, mod in enumerate(modalities)),
-        )
+        rows.append(_normalize_scan(row, volumes_dir, modalities, classes, mask, patch_size, name))
     index = pd.DataFrame(rows)
     with atomic_path(volumes_dir / INDEX_NAME) as tmp:
         index.to_csv(tmp, sep="\t", index=False, float_format="%.9g")

@@ -1,8 +1,9 @@
-"""Accuracy per modality pair (s, t) of every Table I cell, over folds.
+"""Accuracy per modality pair (s, t) of every Table I cell, over folds and seeds.
 
 Table I averages over pairs; the paper notes that accuracy depends on which modalities are
 combined (e.g. T2 and FLAIR do better than T1 and T1+c on BraTS). This table keeps the pairs
-apart: per cell and pair, the mean and SD (``ddof=1``; 0 for one fold) over folds.
+apart: per cell and pair, the mean and SD (``ddof=1``; 0 for one unit) over the units
+(fold, seed) of :mod:`crossmodal.cell`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.atomic import atomic_path
-from crossmodal.cell import pair_setting
+from crossmodal.cell import pair_setting, with_seeds
 from crossmodal.errors import InputError
 from crossmodal.evaluate import read_accuracy
 from crossmodal.model_ids import SINGLE_BASELINE_CELL, single_baseline_modality
@@ -27,6 +28,7 @@ PAIR_COLUMNS = [
     "accuracy_percent",
     "sd_percent",
     "n_folds",
+    "n_seeds",
 ]
 
 
@@ -44,10 +46,10 @@ def network_cell(model: str, modalities: list[str]) -> str:
 def pair_summary(
     accuracy: pd.DataFrame, *, dataset: str, modalities: list[str], cells: list[str]
 ) -> pd.DataFrame:
-    """Mean and SD over folds of the accuracy of every (cell, s, t).
+    """Mean and SD over folds and seeds of the accuracy of every (cell, s, t).
 
     Args:
-        accuracy: ``evaluate`` rows of the dataset's networks over all folds.
+        accuracy: ``evaluate`` rows of the dataset's networks over all folds and seeds.
         dataset: dataset key.
         modalities: the dataset's modalities (the order of s and t in the output).
         cells: cell ids in output order; every network's cell must be listed.
@@ -55,33 +57,37 @@ def pair_summary(
     Returns:
         Columns ``PAIR_COLUMNS``, one row per cell and pair present, ordered by ``cells``, then
         s, then t (modality order). ``network`` is the network that encoded the features
-        (``baseline-{s}`` in the ``baseline-single`` cell); accuracies in percent.
+        (``baseline-{s}`` in the ``baseline-single`` cell; without a seed suffix); accuracies
+        in percent; ``n_folds`` and ``n_seeds`` count the units averaged.
 
     Raises:
-        InputError: a network outside ``cells``, or a pair repeated within a fold.
+        InputError: a network outside ``cells``, or a pair repeated within a fold and seed.
     """
     if accuracy.empty:
         raise InputError(f"dataset {dataset!r}: no accuracy rows for the pair table")
-    frame = accuracy.copy()
-    frame["cell"] = [network_cell(m, modalities) for m in frame["model"]]
+    frame = with_seeds(accuracy)
+    frame["cell"] = [network_cell(m, modalities) for m in frame["network"]]
     unknown = sorted(set(frame["cell"]) - set(cells))
     if unknown:
         raise InputError(f"dataset {dataset!r}: accuracy rows of cells {unknown} not configured")
-    keys = ["cell", "train_modality", "test_modality", "fold"]
+    keys = ["cell", "train_modality", "test_modality", "fold", "seed"]
     repeated = frame[frame.duplicated(keys)]
     if len(repeated):
         row = repeated.iloc[0]
+        seed = f" seed {row['seed']}" if row["seed"] else ""
         raise InputError(
             f"dataset {dataset!r}: pair ({row['train_modality']}, {row['test_modality']}) of "
-            f"cell {row['cell']} fold {row['fold']} appears twice; check the accuracy files"
+            f"cell {row['cell']} fold {row['fold']}{seed} appears twice; check the accuracy files"
         )
-    grouped = frame.groupby(["cell", "model", "train_modality", "test_modality"], sort=False)
-    table = grouped["accuracy"].agg(
-        accuracy_percent=lambda a: 100.0 * a.mean(),
-        sd_percent=lambda a: 100.0 * a.std(ddof=1) if len(a) > 1 else 0.0,
-        n_folds="size",
+    frame["accuracy_percent"] = 100.0 * frame["accuracy"]
+    grouped = frame.groupby(["cell", "network", "train_modality", "test_modality"], sort=False)
+    table = grouped.agg(
+        accuracy_percent=("accuracy_percent", "mean"),
+        sd_percent=("accuracy_percent", lambda a: a.std(ddof=1) if len(a) > 1 else 0.0),
+        n_folds=("fold", "nunique"),
+        n_seeds=("seed", "nunique"),
     )
-    table = table.reset_index().rename(columns={"model": "network"})
+    table = table.reset_index()
     table.insert(0, "dataset", dataset)
     table["setting"] = pair_setting(table["train_modality"], table["test_modality"])
     rank = {

@@ -1,0 +1,56 @@
+# The ablation (config ablation; crossmodal.ablation): per dataset, a derived dataset per level of
+# each method switch and data size, one at a time from the default, goes through the ordinary
+# stages; fold `ablation.fold` of the four alpha = 0 networks and baseline-all, from
+# `ablation.seeds` seeds, trained for `ablation.updates` updates (only the networks a level
+# changes) and evaluated with the Table I forests. Not part of `all`:
+#   snakemake --cores all ablations
+
+
+rule ablation:
+    input:
+        accuracy=ablation_inputs("accuracy"),
+        features=ablation_inputs("features"),
+    output:
+        table="results/ablation/{ds}.tsv",
+    log:
+        "logs/{ds}/ablation.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.ablation"),
+        levels=ablation_levels,
+        modalities=ds_value("modalities"),
+        paper=lambda wc: paper_key(dcfg(wc.ds)),
+        updates=config["ablation"]["updates"],
+        batch_size=ds_value("training.batch_size"),
+    script:
+        "../scripts/ablation.py"
+
+
+rule ablation_plot:
+    input:
+        table="results/ablation/{ds}.tsv",
+    output:
+        pdf=report(
+            "results/figures/ablation_{ds}.pdf",
+            caption="../report/ablation_plot.rst",
+            category="Ablation",
+            labels={"dataset": "{ds}"},
+        ),
+        png="results/figures/ablation_{ds}.png",
+    log:
+        "logs/{ds}/ablation_plot.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.figures.ablation_plot"),
+    script:
+        "../scripts/ablation_plot.py"

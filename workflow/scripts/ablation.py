@@ -1,0 +1,22 @@
+import sys
+from pathlib import Path
+
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
+
+from crossmodal.ablation import collect_ablation  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    collect_ablation(
+        list(snakemake.input.accuracy),
+        list(snakemake.input.features),
+        list(snakemake.params.levels),
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        paper=snakemake.params.paper,
+        updates=snakemake.params.updates,
+        batch_size=snakemake.params.batch_size,
+        output_path=snakemake.output.table,
+    )
