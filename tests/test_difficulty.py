@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossmodal.config_checks import validated_block
 from crossmodal.difficulty import COLUMNS, difficulty, read_difficulty, regression_features
 from crossmodal.errors import InputError
 from crossmodal.folds import make_folds
@@ -93,13 +94,14 @@ def test_bad_inputs_name_the_file(tmp_path):
         read_difficulty(tmp_path / "d.tsv")
 
 
-CLASSES = [{"name": "background", "values": [0]}, {"name": "cartilage", "values": [1, 2]}, {"name": "meniscus", "values": [3]}]
+CLASSES = [{"name": "background", "values": [0]}, {"name": "cartilage", "values": [1, 2, 4]}, {"name": "meniscus", "values": [3]}]
 
 
-def knee_difficulty(root, rho):
+def knee_difficulty(root, rho, kappa=0.0, noise=0.0, bias=0.0):
     """The difficulty table of a tiny generated knee dataset (4 subjects, one session each)."""
-    synthetic = {"kind": "knee", "seed": 7, "n_subjects": 4, "sessions_per_subject": 1,
-                 "shape": [48, 48, 24], "noise": 0.0, "bias": 0.0, "rho": rho}
+    synthetic = validated_block({"kind": "knee", "seed": 7, "n_subjects": 4, "sessions_per_subject": 1,
+                                 "shape": [48, 48, 24], "noise": noise, "bias": bias, "rho": rho, "kappa": kappa},
+                                "synthetic")
     synthesize(root / "raw", synthetic, "generic", ["normal", "fatsup"])
     dataset = {"layout": "generic", "manifest": "manifest.tsv", "modalities": ["normal", "fatsup"],
                "classes": CLASSES, "mask": {"rule": "dilated_labels", "dilation_voxels": 3}, "affine_tolerance": 1e-3}
@@ -125,3 +127,14 @@ def test_texture_shared_less_lowers_cross_modal_predictability(tmp_path):
     assert np.mean(drops) > 0.01  # measured: 0.021 and 0.024 (texture is a small share of the signal)
     for m in ("normal", "fatsup"):  # a modality still predicts itself
         assert own.loc[(m, m), "predictability_r2"] > 0.9
+
+
+def test_kappa_moves_the_data_from_shared_to_little_in_common(tmp_path):
+    # at the default noise and bias: kappa 1 is the same image up to noise and slice geometry,
+    # kappa -1 hides half of the cartilage and menisci in each modality's own regions
+    shared = knee_difficulty(tmp_path / "shared", 0.8, kappa=1.0, noise=0.04, bias=0.15)
+    specific = knee_difficulty(tmp_path / "specific", 0.8, kappa=-1.0, noise=0.04, bias=0.15)
+    cross = [("normal", "fatsup"), ("fatsup", "normal")]
+    r2 = {name: [table.loc[pair, "predictability_r2"] for pair in cross] for name, table in (("shared", shared), ("specific", specific))}
+    assert min(r2["shared"]) >= 0.8, r2
+    assert np.mean(r2["specific"]) <= 0.3, r2

@@ -12,16 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossmodal.config_checks import validated_block
 from crossmodal.errors import InputError
 from crossmodal.ingest import ingest
 from crossmodal.synthesize import physical_rho, synthesize, synthetic_settings
 
-KNEE_CFG = {"kind": "knee", "seed": 3, "n_subjects": 2, "sessions_per_subject": 2, "shape": [48, 48, 24]}
+# the blocks as the workflow passes them: validated, defaults filled by the schema
+KNEE_CFG = validated_block({"kind": "knee", "seed": 3, "n_subjects": 2, "sessions_per_subject": 2,
+                            "shape": [48, 48, 24]}, "synthetic")  # fmt: skip
 # the smoke grid: a whole brain at coarse spacing
-BRATS_CFG = {"kind": "brats", "seed": 4, "n_subjects": 2, "shape": [40, 40, 32], "spacing": [4.4, 5.2, 5.5]}
+BRATS_CFG = validated_block({"kind": "brats", "seed": 4, "n_subjects": 2, "shape": [40, 40, 32],
+                             "spacing": [4.4, 5.2, 5.5]}, "synthetic")  # fmt: skip
 KNEE_CLASSES = [
     {"name": "background", "values": [0]},
-    {"name": "cartilage", "values": [1, 2]},
+    {"name": "cartilage", "values": [1, 2, 4]},
     {"name": "meniscus", "values": [3]},
 ]
 BRATS_CLASSES = [{"name": "brain", "values": [0]}, {"name": "tumour", "values": [1, 2, 4]}]
@@ -44,6 +48,15 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(generated, tmp
     synthesize(tmp_path / "brats", BRATS_CFG, "brats2018", ["t1", "t1c", "t2", "flair"])
     for name in ("knee", "brats"):
         assert digests(tmp_path / name) == digests(generated / name)
+    # the knob: the same seed and kappa give the same files; kappa changes the images only
+    synthesize(tmp_path / "specific", {**KNEE_CFG, "kappa": -1.0}, "generic", ["normal", "fatsup"])
+    synthesize(tmp_path / "specific_again", {**KNEE_CFG, "kappa": -1.0}, "generic", ["normal", "fatsup"])
+    specific = digests(tmp_path / "specific")
+    assert specific == digests(tmp_path / "specific_again")
+    default = digests(generated / "knee")
+    assert sorted(k for k in specific if specific[k] == default[k]) == sorted(
+        ["manifest.tsv"] + [k for k in specific if k.endswith("_label.nii.gz")]
+    )
     synthesize(tmp_path / "other", {**KNEE_CFG, "seed": 99}, "generic", ["normal", "fatsup"])
     first, other = digests(generated / "knee"), digests(tmp_path / "other")
     assert first.keys() == other.keys()
@@ -68,7 +81,7 @@ def test_knee_generic_layout_headers_and_labels(generated):
             assert image.header.get_xyzt_units()[0] == "mm"
             assert image.get_data_dtype() == (np.uint8 if column == "label" else np.int16)
         labels = np.asarray(nib.load(root / row["label"]).dataobj)
-        assert np.unique(labels).tolist() == [0, 1, 2, 3]
+        assert np.unique(labels).tolist() == [0, 1, 2, 3, 4]
 
 
 def test_brats_layout_headers_labels_and_skull_stripping(generated):
@@ -110,21 +123,25 @@ def test_ingest_reads_the_synthetic_layouts(generated, tmp_path):
 
 
 def test_defaults_by_kind_and_bad_requests(tmp_path):
-    knee_cfg = synthetic_settings({"kind": "knee"})
+    knee_cfg = synthetic_settings(validated_block({"kind": "knee"}, "synthetic"))
     assert (knee_cfg["shape"], knee_cfg["spacing"], knee_cfg["n_subjects"], knee_cfg["sessions_per_subject"]) == ((96, 96, 40), (0.5, 0.5, 1.0), 6, 2)
     assert knee_cfg["rho"] == physical_rho("knee")
-    brats_cfg = synthetic_settings({"kind": "brats", "spacing": [1, 1, 2], "rho": 1})
+    brats_cfg = synthetic_settings(validated_block({"kind": "brats", "spacing": [1, 1, 2], "rho": 1}, "synthetic"))
     assert (brats_cfg["shape"], brats_cfg["spacing"], brats_cfg["rho"]) == ((88, 104, 88), (1.0, 1.0, 2.0), 1.0)
     # the default demo grid: at most ~1M voxels per modality
-    assert np.prod(synthetic_settings({"kind": "brats"})["shape"]) < 1_000_000
-    with pytest.raises(InputError, match=r"rho = 1.5: must lie in \[0, 1\]"):
-        synthetic_settings({"kind": "knee", "rho": 1.5})
+    assert np.prod(synthetic_settings(validated_block({"kind": "brats"}, "synthetic"))["shape"]) < 1_000_000
+    # ranges and defaults are the schema's (tests/test_config_checks.py): a block it did not fill is refused
+    with pytest.raises(InputError, match=r"config synthetic has no key\(s\) \['seed', 'n_subjects'"):
+        synthetic_settings({"kind": "knee", "rho": 0.5})
+    # kappa: 0 (the default data) unless set; its range is the schema's
+    assert knee_cfg["kappa"] == 0.0
+    assert synthetic_settings(validated_block({"kind": "knee", "kappa": -1}, "synthetic"))["kappa"] == -1.0
+    with pytest.raises(InputError, match="kappa"):
+        validated_block({"kind": "knee", "kappa": -1.5}, "synthetic")
     with pytest.raises(InputError, match=r"\['dwi'\] not produced by the synthetic 'brats' model"):
         synthesize(tmp_path / "a", BRATS_CFG, "brats2018", ["t1", "dwi"])
     with pytest.raises(InputError, match=r"'brats2018': the synthetic 'knee' data can be written in the \['generic'\]"):
         synthesize(tmp_path / "b", KNEE_CFG, "brats2018", ["normal", "fatsup"])
-    with pytest.raises(InputError, match="kind = 'lung'"):
-        synthetic_settings({"kind": "lung"})
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="exists and is not an empty directory"):

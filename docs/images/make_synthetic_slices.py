@@ -3,7 +3,10 @@
 Reads the raw scans that rule ``synthesize`` wrote and draws, for the first scan of each dataset,
 one slice per modality and the raw label map:
 
-* knee (generic manifest): the sagittal slice with the most cartilage, anterior to the left;
+* knee (generic manifest): the sagittal slice with the most tibiofemoral cartilage (through a
+  condyle), the sagittal slice with the most patellar cartilage (through the patella and the
+  notch), anterior to the left, and the coronal slice with the most tibial cartilage (through
+  the plateaus' centres), medial-lateral across;
 * brain (BraTS 2018-2021 layout): the axial slice through the centre of the tumour, in the
   radiological convention (the patient's left on the right, anterior at the top).
 
@@ -33,18 +36,25 @@ def load(path: Path) -> np.ndarray:
     return np.asarray(nib.load(str(path)).dataobj)
 
 
-def draw(panels: list[tuple[str, np.ndarray, bool]], title: str, out: Path, aspect: float) -> None:
-    """One row of panels: (caption, 2-D image, is_label)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.9), squeeze=False)
-    for ax, (caption, image, is_label) in zip(axes[0], panels):
-        if is_label:
-            ax.imshow(image, cmap="viridis", interpolation="nearest", aspect=aspect, vmin=0, vmax=max(int(image.max()), 1))
-        else:
-            inside = image[image > 0]
-            vmax = np.percentile(inside, 99.5) if inside.size else 1
-            ax.imshow(image, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest", aspect=aspect)
-        ax.set_title(caption, fontsize=10)
-        ax.axis("off")
+def show(ax, caption: str, image: np.ndarray, is_label: bool, aspect: float) -> None:
+    """One panel: a gray-scale image (0 to its 99.5th percentile) or a label map."""
+    if is_label:
+        ax.imshow(image, cmap="viridis", interpolation="nearest", aspect=aspect, vmin=0, vmax=max(int(image.max()), 1))
+    else:
+        inside = image[image > 0]
+        vmax = np.percentile(inside, 99.5) if inside.size else 1
+        ax.imshow(image, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest", aspect=aspect)
+    ax.set_title(caption, fontsize=9)
+    ax.axis("off")
+
+
+def draw(rows: list[list[tuple[str, np.ndarray, bool, float]]], title: str, out: Path) -> None:
+    """Rows of panels: (caption, 2-D image, is_label, pixel aspect height / width)."""
+    n_cols = max(len(row) for row in rows)
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(2.6 * n_cols, 2.8 * len(rows)), squeeze=False)
+    for row, panels in zip(axes, rows):
+        for ax, (caption, image, is_label, aspect) in zip(row, panels):
+            show(ax, caption, image, is_label, aspect)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -56,15 +66,27 @@ def knee_figure(root: Path, out: Path) -> None:
     row = manifest.iloc[0]
     modalities = [c for c in manifest.columns if c not in ("scan_id", "subject_id", "label", "mask")]
     labels = load(root / row["label"])
-    z = int(np.argmax(((labels == 1) | (labels == 2)).sum(axis=(0, 1))))
+    volumes = {m: load(root / row[m]) for m in modalities}
     zooms = nib.load(str(root / row["label"])).header.get_zooms()
+    condyle = int(np.argmax(((labels == 1) | (labels == 2)).sum(axis=(0, 1))))
+    patella = int(np.argmax((labels == 4).sum(axis=(0, 1))))
+    coronal = int(np.argmax((labels == 2).sum(axis=(1, 2))))
 
-    def sagittal(volume):  # rows superior to inferior, columns anterior to posterior
+    def sagittal(volume, z):  # rows superior to inferior, columns anterior to posterior
         return volume[:, :, z].T[::-1, ::-1]
 
-    panels = [(m, sagittal(load(root / row[m])), False) for m in modalities]
-    panels.append(("labels", sagittal(labels), True))
-    draw(panels, f"synthetic knee, scan {row['scan_id']}, sagittal slice {z}", out, aspect=zooms[1] / zooms[0])
+    def front(volume):  # rows superior to inferior, columns along medial-lateral
+        return volume[coronal, :, :][::-1, :]
+
+    rows = []
+    for caption, cut, aspect in (
+        (f"sagittal {condyle}", lambda v: sagittal(v, condyle), zooms[1] / zooms[0]),
+        (f"sagittal {patella}", lambda v: sagittal(v, patella), zooms[1] / zooms[0]),
+        (f"coronal {coronal}", front, zooms[1] / zooms[2]),
+    ):
+        panels = [(f"{m}, {caption}", cut(volumes[m]), False, aspect) for m in modalities]
+        rows.append(panels + [(f"labels, {caption}", cut(labels), True, aspect)])
+    draw(rows, f"synthetic knee, scan {row['scan_id']}", out)
 
 
 def brats_figure(root: Path, out: Path) -> None:
@@ -76,9 +98,10 @@ def brats_figure(root: Path, out: Path) -> None:
     def axial(volume):  # BraTS affine: x and y flipped, so this is radiological, anterior up
         return volume[:, :, z].T
 
-    panels = [(name, axial(load(case / f"{case.name}_{suffix}.nii.gz")), False) for suffix, name in BRATS_SUFFIXES.items()]
-    panels.append(("labels (1, 2, 4)", axial(labels), True))
-    draw(panels, f"synthetic brain, {case.name}, axial slice {z}", out, aspect=zooms[1] / zooms[0])
+    aspect = zooms[1] / zooms[0]
+    panels = [(name, axial(load(case / f"{case.name}_{suffix}.nii.gz")), False, aspect) for suffix, name in BRATS_SUFFIXES.items()]
+    panels.append(("labels (1, 2, 4)", axial(labels), True, aspect))
+    draw([panels], f"synthetic brain, {case.name}, axial slice {z}", out)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ For every (training modality s, test modality t) pair, averaged over the folds:
   ceiling set by noise. The patch enters as its central 3x3x3 voxels plus its first 32 principal
   components (fitted on the training patches of s): on fold 0 of the default brain data this
   gave the R^2 of a regression on all P^3 voxels within 0.02 for the 8 pairs checked, at a
-  twentieth of the cost (README, "Embedded data").
+  twentieth of the cost (docs/embedded-data.md).
 
 Folds with more than ``MAX_PATCHES`` patches in a split (paper scale) use a stratified, seeded
 subset of that size; the demo's folds are used whole, as Table I uses them.
@@ -38,7 +38,7 @@ from crossmodal.errors import InputError
 from crossmodal.evaluate import evaluate_features, subsample_training_set
 from crossmodal.features import Features
 from crossmodal.folds import read_folds
-from crossmodal.gather import gather_numpy
+from crossmodal.gather.mapped_volumes import gather_numpy
 from crossmodal.patch_sets import load_patch_set
 from crossmodal.seeds import derive_seed
 from crossmodal.volumes import read_volume_index, volume_path
@@ -199,42 +199,79 @@ def difficulty(
     rows = []
     with threadpool_limits(limits=threads):
         for k in folds:
-            fold_seed = derive_seed(seed, dataset_name, "difficulty", k)
-            x_train, y_train, scans_train = gather_split(
-                volumes_dir, patches_dir, folds_tsv, k, "train", len(modalities), derive_seed(fold_seed, "train")
-            )
-            x_test, y_test, scans_test = gather_split(
-                volumes_dir, patches_dir, folds_tsv, k, "test", len(modalities), derive_seed(fold_seed, "test")
-            )
-            features = Features(
-                modalities=modalities,
-                train_features=np.ascontiguousarray(x_train.reshape(len(x_train), len(modalities), -1).swapaxes(0, 1)),
-                test_features=np.ascontiguousarray(x_test.reshape(len(x_test), len(modalities), -1).swapaxes(0, 1)),
-                train_labels=y_train,
-                test_labels=y_test,
-                train_scans=scans_train,
-                test_scans=scans_test,
-            )
-            accuracy = evaluate_features(
-                features,
-                modalities,
-                n_trees=n_trees,
-                forest_seeds={s: derive_seed(seed, dataset_name, "difficulty", k, s) for s in modalities},
-                n_jobs=threads,
-            )
-            r2 = predictability(x_train, x_test, modalities, fold_seed)
-            for row in accuracy.itertuples():
-                rows.append(
-                    {
-                        "fold": k,
-                        "train_modality": row.train_modality,
-                        "test_modality": row.test_modality,
-                        "accuracy": row.accuracy,
-                        "r2": r2[(row.train_modality, row.test_modality)],
-                    }
-                )
-            log.info("fold %d: %d training and %d test patches", k, len(y_train), len(y_test))
-    per_fold = pd.DataFrame(rows)
+            rows += fold_rows(volumes_dir, patches_dir, folds_tsv, k, dataset_name=dataset_name,
+                              modalities=modalities, seed=seed, n_trees=n_trees, threads=threads)  # fmt: skip
+    table = mean_over_folds(pd.DataFrame(rows), modalities)
+    write_difficulty(table, output_path)
+    return table
+
+
+def fold_rows(
+    volumes_dir: str | Path,
+    patches_dir: str | Path,
+    folds_tsv: str | Path,
+    k: int,
+    *,
+    dataset_name: str,
+    modalities: list[str],
+    seed: int,
+    n_trees: int,
+    threads: int,
+) -> list[dict]:
+    """Raw-patch forest accuracy and predictability of fold ``k``, seeded as :func:`difficulty` says.
+
+    Args:
+        volumes_dir, patches_dir, folds_tsv, dataset_name, modalities, seed, n_trees, threads:
+            see :func:`difficulty`.
+        k: the test fold.
+
+    Returns:
+        One dict per (s, t): ``fold``, ``train_modality``, ``test_modality``, ``accuracy``
+        (fraction), ``r2``.
+    """
+    fold_seed = derive_seed(seed, dataset_name, "difficulty", k)
+    x_train, y_train, scans_train = gather_split(
+        volumes_dir, patches_dir, folds_tsv, k, "train", len(modalities), derive_seed(fold_seed, "train")
+    )
+    x_test, y_test, scans_test = gather_split(
+        volumes_dir, patches_dir, folds_tsv, k, "test", len(modalities), derive_seed(fold_seed, "test")
+    )
+    features = Features(
+        modalities=modalities,
+        train_features=np.ascontiguousarray(x_train.reshape(len(x_train), len(modalities), -1).swapaxes(0, 1)),
+        test_features=np.ascontiguousarray(x_test.reshape(len(x_test), len(modalities), -1).swapaxes(0, 1)),
+        train_labels=y_train,
+        test_labels=y_test,
+        train_scans=scans_train,
+        test_scans=scans_test,
+    )
+    accuracy = evaluate_features(
+        features,
+        modalities,
+        n_trees=n_trees,
+        forest_seeds={s: derive_seed(seed, dataset_name, "difficulty", k, s) for s in modalities},
+        n_jobs=threads,
+    )
+    r2 = predictability(x_train, x_test, modalities, fold_seed)
+    log.info("fold %d: %d training and %d test patches", k, len(y_train), len(y_test))
+    return [
+        {
+            "fold": k,
+            "train_modality": row.train_modality,
+            "test_modality": row.test_modality,
+            "accuracy": row.accuracy,
+            "r2": r2[(row.train_modality, row.test_modality)],
+        }
+        for row in accuracy.itertuples()
+    ]
+
+
+def mean_over_folds(per_fold: pd.DataFrame, modalities: list[str]) -> pd.DataFrame:
+    """The difficulty table (``COLUMNS``) from the rows of :func:`fold_rows` of every fold.
+
+    Returns:
+        One row per (s, t), s then t in ``modalities`` order; the accuracy in percent.
+    """
     order = {m: i for i, m in enumerate(modalities)}
     table = (
         per_fold.groupby(["train_modality", "test_modality"], sort=False)
@@ -242,11 +279,9 @@ def difficulty(
         .reset_index()
     )
     table["raw_rf_accuracy_percent"] *= 100.0
-    table = table.sort_values(
+    return table.sort_values(
         ["train_modality", "test_modality"], key=lambda col: col.map(order), kind="stable"
     ).reset_index(drop=True)[COLUMNS]
-    write_difficulty(table, output_path)
-    return table
 
 
 def write_difficulty(table: pd.DataFrame, path: str | Path) -> None:

@@ -1,12 +1,16 @@
 """The learning-curve and specificity figures draw every network from their tables."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from crossmodal.curve_tables import CURVE_COLUMNS, GRID_COLUMNS
 from crossmodal.figures.learning_plot import learning_plot
 from crossmodal.figures.specificity_plot import specificity_plot
-from crossmodal.learning_curve import CURVE_COLUMNS
-from crossmodal.learning_curves import GRID_COLUMNS
 from crossmodal.model_ids import variant_ids
 from crossmodal.specificity import SWEEP_COLUMNS
 
@@ -35,13 +39,30 @@ def test_learning_plot_draws_a_line_per_network_in_each_panel(tmp_path):
     np.testing.assert_array_equal(loss_axes.get_lines()[0].get_xdata(), [16, 24, 64])
 
 
-def test_specificity_plot_draws_accuracy_against_rho(tmp_path):
-    rows = [{"dataset": "ds", "rho": r, "derived_dataset": f"ds_rho{int(100 * r):03d}", "model": m, "fold": 0,
-             "same_accuracy": 80.0, "cross_accuracy": 40 + 30 * r, **_grid(m)} for m in MODELS for r in (0.0, 0.5, 1.0)]
+def test_drawing_the_learning_curves_imports_no_training_code():
+    # in a fresh interpreter: this test process has imported torch already
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    check = ("import sys; import crossmodal.figures.learning_plot; "
+             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'crossmodal.train'))))")
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": src})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_specificity_plot_draws_mean_and_sd_over_seeds_against_kappa(tmp_path):
+    rows = [{"dataset": "ds", "knob": "kappa", "value": k, "derived_dataset": f"ds_k{k}", "model": m, "seed": seed,
+             "fold": 0, "same_accuracy": 80.0, "cross_accuracy": 50 + 20 * k + 2 * seed, "predictability_r2": 0.5 + 0.4 * k,
+             **_grid(m)} for m in MODELS for k in (-1.0, 0.0, 1.0) for seed in (0, 1, 2)]
     path = tmp_path / "sweep.tsv"
     pd.DataFrame(rows, columns=SWEEP_COLUMNS).to_csv(path, sep="\t", index=False)
     fig = specificity_plot(path, tmp_path / "s.pdf", tmp_path / "s.png", dataset="ds")
     cross = fig.axes[0]
-    assert len(cross.get_lines()) == len(MODELS)
-    np.testing.assert_array_equal(cross.get_lines()[0].get_ydata(), [40, 55, 70])
-    assert cross.get_xlim()[0] > cross.get_xlim()[1]  # shared (rho = 1) on the left
+    assert len(cross.containers) == len(MODELS)  # one error-bar line per network
+    line, _, (bars,) = cross.containers[0].lines
+    np.testing.assert_allclose(np.asarray(line.get_ydata(), dtype=float), [32, 52, 72])  # mean over seeds 0, 1, 2
+    segments = bars.get_segments()  # mean +- SD (SD 2 over the seeds' 0, 2, 4)
+    np.testing.assert_allclose([s[:, 1] for s in segments], [[30, 34], [50, 54], [70, 74]])
+    assert cross.get_xlim()[0] > cross.get_xlim()[1]  # shared (kappa = 1) on the left
+    np.testing.assert_allclose(fig.axes[2].get_lines()[0].get_ydata(), [0.1, 0.5, 0.9])
+    assert "3 seed(s)" in fig._suptitle.get_text()

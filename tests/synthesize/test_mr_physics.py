@@ -98,15 +98,56 @@ def test_literature_parameters_give_the_known_contrasts():
     assert nominal("choroid", "t1c") > 2 * nominal("csf", "t1c")
     assert 0.85 < nominal("edema", "t1") / nominal("wm", "t1") < 1.0  # nearly isointense on T1
     assert nominal("edema", "flair") > 1.3 * nominal("gm", "flair") and nominal("edema", "t2") > nominal("gm", "t2")
-    # knee: fat and marrow bright without, dark with fat saturation; fluid the reverse
-    ref = {m: max(nominal(t, m) for t in p.KNEE_TISSUES) for m in ("normal", "fatsup")}
-    rel = {m: {t: nominal(t, m) / ref[m] for t in p.KNEE_TISSUES} for m in ref}
-    assert rel["normal"]["fat"] == 1.0 and rel["fatsup"]["fat"] < 0.2
-    assert rel["normal"]["marrow"] > 0.9 and rel["fatsup"]["marrow"] < 0.2
-    assert rel["fatsup"]["fluid"] == 1.0 and rel["normal"]["fluid"] < 0.4
-    for m in ref:
-        assert rel[m]["meniscus"] < min(rel[m]["femoral_cartilage"], rel[m]["fluid"])
-        assert rel[m]["cortex"] < 1e-6
+    for m in ("normal", "fatsup"):  # cortical bone: no signal (T2* < 1 ms)
+        assert nominal("cortex", m) < 1e-4 * nominal("fluid", m)
+
+
+def knee_order(modality: str) -> list[str]:
+    """The knee tissues from brightest to darkest at the nominal protocol."""
+    tissues = ("fluid", "femoral_cartilage", "muscle", "meniscus", "marrow", "fat", "ligament")
+    return sorted(tissues, key=lambda t: -nominal(t, modality))
+
+
+def test_oai_protocol_tissue_ordering_on_each_modality():
+    # Appearance of the two OAI sequences [Peterfy 2008] (Osteoarthritis Cartilage 16:1433): the
+    # sagittal 3-D DESS with water excitation shows synovial fluid brightest, cartilage bright
+    # against dark fat-suppressed marrow and fat, meniscus and ligaments dark (also Eckstein et
+    # al., Ann Rheum Dis 2006;65:433, DESS WE at 3 T for the OAI); the intermediate-weighted
+    # TSE with fat saturation shows fluid brightest, cartilage intermediate, muscle below it,
+    # fat and marrow dark. Both suppress fat, so the two orders agree except for the ranks
+    # of the dark tissues; what differs is fluid against cartilage and muscle.
+    for modality in ("normal", "fatsup"):
+        order = knee_order(modality)
+        assert order[:3] == ["fluid", "femoral_cartilage", "muscle"], (modality, order)
+        assert set(order[3:6]) == {"meniscus", "marrow", "fat"} and order[6] == "ligament", (modality, order)
+    rel = {m: {t: nominal(t, m) / nominal("fluid", m) for t in ("femoral_cartilage", "muscle", "fat")} for m in ("normal", "fatsup")}
+    # the DESS's PSIF echo makes fluid far brighter than cartilage (T2 767 against 37 ms)
+    assert rel["normal"]["femoral_cartilage"] < 0.6 * rel["fatsup"]["femoral_cartilage"]
+    assert rel["normal"]["fat"] < 0.15 and rel["fatsup"]["fat"] < 0.15
+
+
+def test_dess_closed_form_matches_a_bloch_simulation():
+    # isochromats spread uniformly over one dephasing cycle per TR (the spoiler gradient), run to
+    # the steady state: the mean transverse magnetization just after the pulse is FISP's S+, at
+    # the end of the TR the refocused PSIF echo S-
+    def bloch(t1, t2, tr, flip, n_iso=1024):
+        a, phase = np.deg2rad(flip), 2 * np.pi * (np.arange(n_iso) + 0.5) / n_iso
+        mx, my, mz = np.zeros(n_iso), np.zeros(n_iso), np.ones(n_iso)
+        e1, e2 = np.exp(-tr / t1), np.exp(-tr / t2)
+        for _ in range(int(8 * t1 / tr) + 100):
+            my, mz = np.cos(a) * my - np.sin(a) * mz, np.sin(a) * my + np.cos(a) * mz
+            fid = np.hypot(mx.mean(), my.mean())
+            mx, my, mz = mx * e2, my * e2, mz * e1 + 1 - e1
+            mx, my = np.cos(phase) * mx - np.sin(phase) * my, np.sin(phase) * mx + np.cos(phase) * my
+            echo = np.hypot(mx.mean(), my.mean())
+        return fid, echo
+
+    for t1, t2 in ((1240.0, 36.9), (3620.0, 767.0), (371.0, 133.0)):
+        fid, echo = bloch(t1, t2, 16.3, 25.0)
+        # TE 0: S = S+ + S-; the PSIF echo read TE before the pulse has relaxed TE less
+        assert mr.dual_echo_steady_state(1.0, t1, t2, 16.3, 0.0, 25.0) == pytest.approx(fid + echo, rel=1e-5)
+        expected = fid * np.exp(-4.7 / t2) + echo * np.exp(4.7 / t2)
+        assert mr.dual_echo_steady_state(0.8, t1, t2, 16.3, 4.7, 25.0) == pytest.approx(0.8 * expected, rel=1e-5)
 
 
 def test_default_flair_nulls_the_nominal_csf():
@@ -119,4 +160,4 @@ def test_mean_texture_correlation_of_the_default_protocols():
     knee = mr.mean_texture_correlation(
         [p.KNEE_TISSUES["femoral_cartilage"], p.KNEE_TISSUES["meniscus"]], p.KNEE_PROTOCOL, p.MICROSTRUCTURE_SD
     )
-    assert brain == pytest.approx(0.555, abs=0.001) and knee == pytest.approx(0.643, abs=0.001)
+    assert brain == pytest.approx(0.555, abs=0.001) and knee == pytest.approx(0.814, abs=0.001)

@@ -1,11 +1,13 @@
-# The specificity sweep (config sweeps.specificity; crossmodal.specificity): for each rho, a
-# derived dataset {ds}_rho{100 rho} goes through the ordinary stages; one fold of the four
-# dropout x per-feature-normalization networks and baseline-all is trained and evaluated.
+# The specificity sweep (config sweeps.specificity; crossmodal.specificity): for each kappa, a
+# derived dataset {ds}_kappa{p|m}{100 |kappa|} goes through the ordinary stages and its
+# difficulty table; one fold of the four dropout x per-feature-normalization networks and
+# baseline-all is trained from every seed and evaluated.
 
 
 rule specificity:
     input:
         accuracy=sweep_accuracy,
+        difficulty=sweep_difficulty,
     output:
         table="results/sweeps/specificity_{ds}.tsv",
     log:
@@ -17,7 +19,9 @@ rule specificity:
         mem_mb=1000,
         runtime=10,
     params:
-        rhos=sweep_rhos,
+        code=library_code("crossmodal.specificity"),
+        kappas=sweep_values,
+        difficulty_kappas=sweep_difficulty_values,
         modalities=ds_value("modalities"),
     script:
         "../scripts/specificity.py"
@@ -42,5 +46,7 @@ rule specificity_plot:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        code=library_code("crossmodal.figures.specificity_plot"),
     script:
         "../scripts/specificity_plot.py"

@@ -11,7 +11,9 @@ from crossmodal.specificity import collect_specificity  # noqa: E402
 with log_to(snakemake.log[0]):
     collect_specificity(
         list(snakemake.input.accuracy),
-        list(snakemake.params.rhos),
+        list(snakemake.params.kappas),
+        list(snakemake.input.difficulty),
+        list(snakemake.params.difficulty_kappas),
         dataset=snakemake.wildcards.ds,
         modalities=snakemake.params.modalities,
         output_path=snakemake.output.table,

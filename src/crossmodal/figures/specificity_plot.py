@@ -1,9 +1,10 @@
-"""The specificity sweep of one dataset (rule ``specificity_plot``): accuracy against rho.
+"""The specificity sweep of one dataset (rule ``specificity_plot``): accuracy against kappa.
 
-Two panels, the texture share rho of the synthetic modalities on the x axis (1: fully shared
-texture, 0: every modality its own): (a) cross-modality and (b) same-modality accuracy of the
-Table I forests for one fold, one line per network (colour: modality dropout x per-feature
-normalization; line style: alpha; black: ``baseline-all``).
+Three panels, the knob kappa on the x axis from 1 (the same image up to noise, left) through 0
+(the default data) to -1 (little in common, right): (a) cross-modality and (b) same-modality
+accuracy of the Table I forests for one fold, mean ± SD over the training seeds (error bars), one
+line per network (colour: modality dropout x per-feature normalization; line style: alpha;
+black: ``baseline-all``); (c) the data's mean cross-modal predictability R^2 (difficulty table).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from matplotlib.figure import Figure
 
 from crossmodal.errors import InputError
 from crossmodal.figures.style import DOUBLE_COLUMN, figure_style, new_figure, panel_label, save_figure, variant_line
-from crossmodal.specificity import read_specificity
+from crossmodal.specificity import read_specificity, seed_summary
 
 
 def specificity_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *, dataset: str) -> Figure:
@@ -27,7 +28,7 @@ def specificity_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *
         dataset: the base dataset's key (title and messages).
 
     Returns:
-        The figure (two axes).
+        The figure (three axes: cross, same, R^2).
 
     Raises:
         InputError: the table is empty.
@@ -35,22 +36,32 @@ def specificity_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *
     table = read_specificity(table_path)
     if table.empty:
         raise InputError(f"{table_path}: no rows; rerun rule specificity")
-    alphas = sorted(table.loc[table["kind"] == "axial", "alpha"].dropna().astype(float).unique())
+    summary = seed_summary(table)
+    alphas = sorted(summary.loc[summary["kind"] == "axial", "alpha"].dropna().astype(float).unique())
+    seeds = int(summary["n_seeds"].min())
     with figure_style():
-        fig = new_figure(DOUBLE_COLUMN, 2.8)
-        axes = fig.subplots(1, 2, sharex=True)
+        fig = new_figure(DOUBLE_COLUMN, 3.0)
+        axes = fig.subplots(1, 3, sharex=True, width_ratios=[1, 1, 0.6])
         for ax, (column, label), letter in zip(
             axes, [("cross_accuracy", "cross-modality accuracy (%)"), ("same_accuracy", "same-modality accuracy (%)")], "ab"
         ):
-            for _, rows in table.groupby("model", sort=False):
-                rows = rows.sort_values("rho")
+            for _, rows in summary.groupby("model", sort=False):
+                rows = rows.sort_values("value")
                 style, name = variant_line(rows.iloc[0], alphas)
-                ax.plot(rows["rho"], rows[column], marker="o", markersize=2.5, label=name, **style)
-            ax.set_xlabel("ρ: texture shared by the modalities (1 = all)")
+                ax.errorbar(rows["value"], rows[f"{column}_mean"], yerr=rows[f"{column}_sd"], marker="o",
+                            markersize=2.5, capsize=2, label=name, **style)  # fmt: skip
             panel_label(ax, letter, label)
-        axes[0].invert_xaxis()  # from fully shared (left) to fully modality-specific (right)
+        r2 = summary.drop_duplicates("value").sort_values("value")
+        axes[2].plot(r2["value"], r2["predictability_r2"], marker="o", color="0.3")
+        axes[2].set_ylim(min(0.0, float(r2["predictability_r2"].min())), 1.0)
+        panel_label(axes[2], "c", "cross-modal R²")
+        for ax in axes:
+            ax.set_xlabel("κ: 1 shared ... 0 default ... −1 specific")
+        axes[0].invert_xaxis()  # from the same image (left) to little in common (right)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=6)
-        fig.suptitle(f"{dataset}: specificity sweep, fold {int(table['fold'].iloc[0])}")
+        fig.suptitle(
+            f"{dataset}: specificity sweep, fold {int(table['fold'].iloc[0])}, mean ± SD over {seeds} seed(s)"
+        )
         save_figure(fig, str(pdf), str(png))
     return fig

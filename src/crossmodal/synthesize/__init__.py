@@ -6,7 +6,8 @@ subject; procedural anatomy; raw labels 1 femoral cartilage, 2 tibial cartilage,
 nilearn ships; raw labels 1 necrotic/non-enhancing core, 2 edema, 4 enhancing). Contrast comes
 from MR signal equations with literature tissue parameters (``mr_physics``, ``parameters``),
 partial volume from tissue fractions, and what the modalities do not share from
-``acquisition`` (texture mixed by ``rho``, bias, 2-D slices, noise). The scans are written as
+``acquisition`` (texture mixed by ``rho``, bias, 2-D slices, noise), and the knob ``kappa`` of
+``sharing`` (how much the modalities have in common). The scans are written as
 NIfTI in a real dataset layout, so the ordinary ingest stage reads them: the generic manifest
 (both kinds) or BraTS 2018-2021 (``brats`` only). The same config gives byte-identical files.
 """
@@ -32,13 +33,12 @@ from crossmodal.synthesize.write_generic import write_generic
 log = logging.getLogger(__name__)
 
 MODALITIES = {"knee": knee.MODALITIES, "brats": brats.MODALITIES}
-DEFAULT_SHAPE = {"knee": knee.DEFAULT_SHAPE, "brats": brats.DEFAULT_SHAPE}
-DEFAULT_SPACING = {"knee": knee.DEFAULT_SPACING, "brats": brats.DEFAULT_SPACING}
 WRITERS = {
     "knee": {"generic": write_generic},
     "brats": {"brats2018": write_brats2018, "generic": write_generic},
 }
-DEFAULTS = {"seed": 0, "n_subjects": 6, "sessions_per_subject": 2, "noise": 0.04, "bias": 0.15, "rho": None}
+# the keys of a `synthetic` block the generator reads (their defaults: the config schema)
+KEYS = ("kind", "seed", "n_subjects", "sessions_per_subject", "shape", "spacing", "noise", "bias", "rho", "kappa")
 # Tissues whose texture correlation between the kind's sequences sets the default rho: the
 # brain parenchyma, and the knee tissues that are classified.
 TEXTURE_TISSUES = {
@@ -60,24 +60,27 @@ def physical_rho(kind: str) -> float:
 
 
 def synthetic_settings(synthetic_cfg: dict) -> dict:
-    """The ``synthetic`` config block with every default filled in (shape/spacing/rho by kind).
+    """The ``synthetic`` config block as the generator reads it: shape and spacing as tuples, rho resolved.
+
+    Args:
+        synthetic_cfg: the block validated against the config schema, which checks it and fills
+            every default (the workflow's config is; elsewhere use
+            :func:`crossmodal.config_checks.validated_block`).
 
     Raises:
-        InputError: unknown ``kind``, a shape/spacing that is not three positive numbers, or
-            ``rho`` outside [0, 1].
+        InputError: a key is missing (the block was not validated against the schema).
     """
-    kind = synthetic_cfg.get("kind")
-    if kind not in MODALITIES:
-        raise InputError(f"config synthetic.kind = {kind!r}: choose one of {sorted(MODALITIES)}")
-    cfg = {**DEFAULTS, **synthetic_cfg}
-    cfg["shape"] = tuple(int(n) for n in cfg.get("shape") or DEFAULT_SHAPE[kind])
-    cfg["spacing"] = tuple(float(v) for v in cfg.get("spacing") or DEFAULT_SPACING[kind])
-    for key in ("shape", "spacing"):
-        if len(cfg[key]) != 3 or min(cfg[key]) <= 0:
-            raise InputError(f"config synthetic.{key} = {list(cfg[key])}: give three positive numbers")
-    cfg["rho"] = physical_rho(kind) if cfg["rho"] is None else float(cfg["rho"])
-    if not 0.0 <= cfg["rho"] <= 1.0:
-        raise InputError(f"config synthetic.rho = {cfg['rho']}: must lie in [0, 1]")
+    missing = [key for key in KEYS if key not in synthetic_cfg]
+    if missing:
+        raise InputError(
+            f"config synthetic has no key(s) {missing}; validate the block against "
+            "workflow/schemas/config.schema.yaml (it fills the defaults)"
+        )
+    cfg = dict(synthetic_cfg)
+    cfg["shape"] = tuple(int(n) for n in cfg["shape"])
+    cfg["spacing"] = tuple(float(v) for v in cfg["spacing"])
+    cfg["rho"] = physical_rho(cfg["kind"]) if cfg["rho"] is None else float(cfg["rho"])
+    cfg["kappa"] = float(cfg["kappa"])
     return cfg
 
 
@@ -89,7 +92,7 @@ def generate_scans(cfg: dict) -> Iterator[SyntheticScan]:
         for subject in range(cfg["n_subjects"]):
             for session in range(cfg["sessions_per_subject"]):
                 images, labels, _ = knee.knee_scan(
-                    cfg["seed"], subject, session, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"]
+                    cfg["seed"], subject, session, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"], cfg["kappa"]
                 )
                 subject_id = f"knee{subject + 1:03d}"
                 yield SyntheticScan(f"{subject_id}_v{session:02d}", subject_id, images, labels, affine)
@@ -97,7 +100,7 @@ def generate_scans(cfg: dict) -> Iterator[SyntheticScan]:
         affine = brats.brats_affine(shape, spacing)
         for subject in range(cfg["n_subjects"]):
             images, labels, _ = brats.brats_scan(
-                cfg["seed"], subject, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"]
+                cfg["seed"], subject, shape, spacing, cfg["noise"], cfg["bias"], cfg["rho"], cfg["kappa"]
             )
             scan_id = f"SynBraTS_{subject + 1:03d}"
             yield SyntheticScan(scan_id, scan_id, images, labels, affine)
@@ -115,7 +118,7 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
             empty.
         synthetic_cfg: the dataset's ``synthetic`` config block (``kind``, ``seed``,
             ``n_subjects``, ``sessions_per_subject`` (knee only), ``shape``, ``spacing`` (mm),
-            ``noise``, ``bias``, ``rho``); missing keys take the schema defaults.
+            ``noise``, ``bias``, ``rho``, ``kappa``), validated against the schema (defaults filled).
         layout: ``generic`` (knee, brats) or ``brats2018`` (brats).
         modalities: the dataset's modalities.
 
@@ -123,7 +126,7 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
         The scan ids written.
 
     Raises:
-        InputError: an unknown kind, a layout the kind cannot be written in, a modality the
+        InputError: a missing key, a layout the kind cannot be written in, a modality the
             kind does not produce, or a non-empty ``out_dir``.
     """
     cfg = synthetic_settings(synthetic_cfg)
@@ -158,7 +161,7 @@ def synthesize(out_dir: str | Path, synthetic_cfg: dict, layout: str, modalities
         if tmp.exists():
             shutil.rmtree(tmp)
     log.info(
-        "synthetic %s: %d scans of shape %s at %s mm, rho %.3f, in the %s layout in %s (%.1f s)",
-        kind, len(ids), cfg["shape"], cfg["spacing"], cfg["rho"], layout, out_dir, time.perf_counter() - started,
+        "synthetic %s: %d scans of shape %s at %s mm, rho %.3f, kappa %.2f, in the %s layout in %s (%.1f s)",
+        kind, len(ids), cfg["shape"], cfg["spacing"], cfg["rho"], cfg["kappa"], layout, out_dir, time.perf_counter() - started,
     )  # fmt: skip
     return ids

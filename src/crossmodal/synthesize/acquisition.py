@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from crossmodal.synthesize import fields
+from crossmodal.synthesize import fields, sharing
 
 def mixed_textures(
     rng: np.random.Generator,
@@ -136,3 +136,44 @@ def _linear_resample_at(samples: np.ndarray, positions: np.ndarray, targets: np.
     a = np.take(samples, lower, axis=axis)
     b = np.take(samples, upper, axis=axis)
     return (a * (1 - weight) + b * weight).astype(np.float32)
+
+
+def scanner_images(
+    signals: list[np.ndarray],
+    sequences: list,
+    spacing: tuple[float, float, float],
+    noise_sd: float,
+    bias: float,
+    rngs: tuple[np.random.Generator, np.random.Generator],
+    slice_offsets,
+    shared_bias: tuple[int, float] = (0, 0.0),
+) -> list[np.ndarray]:
+    """Each modality's noiseless signal map through its scanner: bias, 2-D slices, noise.
+
+    A bias field per modality (``fields.bias_field``, in modality order from the first
+    generator), blended towards the reference modality's by ``sharing.share_bias``, then
+    :func:`acquire` with the sequence's slice geometry, blended by ``sharing.share_slices``
+    (noise from the second generator).
+
+    Args:
+        signals: float32 ``[X, Y, Z]`` per modality.
+        sequences: the modalities' ``mr_physics.Sequence`` (``slice_mm``, ``slice_axis``).
+        spacing: voxel size in mm.
+        noise_sd: Rician noise SD.
+        bias: SD of the log of the bias field.
+        rngs: the scan's bias and noise generators.
+        slice_offsets: per modality, the first slice centre (fraction of the slice distance).
+        shared_bias: ``(reference modality index, kappa)`` of ``sharing.share_bias`` and
+            ``sharing.share_slices``.
+
+    Returns:
+        float32 ``[X, Y, Z]`` magnitude images, one per modality.
+    """
+    bias_rng, noise_rng = rngs
+    biases = [fields.bias_field(bias_rng, signal.shape, spacing, bias) for signal in signals]
+    biases = sharing.share_bias(biases, *shared_bias)
+    sequences = sharing.share_slices(list(sequences), *shared_bias)
+    return [
+        acquire(signal * field, spacing, noise_sd, noise_rng, sequence.slice_mm, sequence.slice_axis, offset)
+        for signal, field, sequence, offset in zip(signals, biases, sequences, slice_offsets)
+    ]

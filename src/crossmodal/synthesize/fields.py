@@ -28,6 +28,19 @@ def grid_mm(shape: tuple[int, int, int], spacing: tuple[float, float, float]) ->
     return out
 
 
+def rotation(angles_deg: np.ndarray) -> np.ndarray:
+    """The rotation about x, then y, then z (fixed axes) by ``angles_deg`` (3 angles, degrees).
+
+    Returns:
+        ``[3, 3]`` float64 matrix ``Rz @ Ry @ Rx``.
+    """
+    ax, ay, az = np.deg2rad(angles_deg)
+    rx = np.array([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]])
+    ry = np.array([[np.cos(ay), 0, np.sin(ay)], [0, 1, 0], [-np.sin(ay), 0, np.cos(ay)]])
+    rz = np.array([[np.cos(az), -np.sin(az), 0], [np.sin(az), np.cos(az), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
 def _bspline_matrix(n: int, spacing: float, scale_mm: float) -> np.ndarray:
     """Cubic B-spline basis ``[n, K]`` on a control grid with knots ``scale_mm`` apart."""
     extent = n * spacing
