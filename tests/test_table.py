@@ -33,7 +33,7 @@ def cell_rows():
                 rows.append({
                     "dataset": ds, "cell": cell, "setting": setting,
                     "accuracy_percent": 60.0 + i + (0.125 if setting == "same" else 0.0),
-                    "sd_percent": 1.25 + i, "n_folds": n_folds, "n_pairs": n_pairs,
+                    "sd_percent": 1.25 + i, "n_folds": n_folds, "n_seeds": 1, "n_pairs": n_pairs,
                 })
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
@@ -96,9 +96,9 @@ def test_csv_text(tmp_path):
     write_table1(paths, csv, md, paper=PAPER, modalities=MODALITIES)
     lines = csv.read_text().splitlines()
     assert lines[0] == ",".join(TABLE_COLUMNS)
-    assert lines[1] == "knee,axial,0,0,0.0,same,60.12,1.25,3,2,80.0"
-    assert lines[18] == "knee,baseline_all,,,,cross,68.0,9.25,3,2,70.0"
-    assert lines[-1] == "brain,baseline_training_modality,,,,cross,69.0,10.25,1,12,"
+    assert lines[1] == "knee,axial,0,0,0.0,same,60.12,1.25,3,1,2,80.0"
+    assert lines[18] == "knee,baseline_all,,,,cross,68.0,9.25,3,1,2,70.0"
+    assert lines[-1] == "brain,baseline_training_modality,,,,cross,69.0,10.25,1,1,12,"
     assert md.read_text() == table1_markdown(table1_frame(cell_rows(), PAPER), MODALITIES, PAPER)
 
 
@@ -138,3 +138,49 @@ def test_bad_inputs():
         table1_frame(cells, {"knee": "mri", "brain": None})
     with pytest.raises(InputError, match="given twice"):
         table1_frame(pd.concat([cells, cells.iloc[[0]]]), PAPER)
+
+
+def test_seeds_in_the_note_and_sd_of_one_fold_times_seeds():
+    cells = cell_rows()
+    cells.loc[cells.dataset == "brain", "n_seeds"] = 3
+    text = table1_markdown(table1_frame(cells, PAPER), MODALITIES, PAPER)
+    lines = text.splitlines()
+    assert "Modalities: t1, t1c, t2, flair. 1 fold × 3 seeds; pairs per fold: 4 same-modality, "\
+           "12 cross-modality." in lines
+    assert "Modalities: normal, fatsup. 3 folds; pairs per fold: 2 same-modality, "\
+           "2 cross-modality." in lines
+    rows = [line for line in lines if line.startswith("|")]
+    assert rows[13] == ("| No modality dropout, no per-feature normalization | "
+                        "60.1 ± 1.2 | 61.1 ± 2.2 | 60.0 ± 1.2 | 61.0 ± 2.2 |")
+
+
+def test_markdown_ends_with_the_claims_in_words(tmp_path):
+    from crossmodal.claims import CLAIM_COLUMNS, claims_markdown, read_claims
+
+    paths = []
+    for ds, rows in cell_rows().groupby("dataset"):
+        path = tmp_path / f"{ds}.tsv"
+        rows.to_csv(path, sep="\t", index=False)
+        paths.append(path)
+    claims = []
+    for ds in PAPER:
+        path = tmp_path / ds / "claims.tsv"
+        path.parent.mkdir()
+        pd.DataFrame([{
+            "dataset": ds, "key": "k", "claim": "A beats B", "contrast": "cross[baseline-all] - cross[baseline-single]",
+            "margin": 0.0, "paper_difference": 1.0 if ds == "knee" else None, "our_difference": 2.0,
+            "ci_low": 0.5, "ci_high": 3.5, "n": 3, "verdict": "holds", "paper_in_ci": ds == "knee" or None,
+            "section": "V-A"}], columns=CLAIM_COLUMNS).to_csv(path, sep="\t", index=False)
+        claims.append(path)
+    md = tmp_path / "table1.md"
+    write_table1(paths, tmp_path / "table1.csv", md, paper=PAPER, modalities=MODALITIES, claim_paths=claims)
+    text = md.read_text()
+    table_text = table1_markdown(table1_frame(cell_rows(), PAPER), MODALITIES, PAPER)
+    words = claims_markdown(read_claims(claims), list(PAPER))
+    assert text == table_text + "\n".join(words) + "\n"
+    assert text.splitlines()[-11:] == [
+        "### knee", "", "holds: 1, contradicted: 0, undecided: 0", "",
+        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3), paper +1.0, inside our interval.",
+        "", "### brain", "", "holds: 1, contradicted: 0, undecided: 0", "",
+        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3).",
+    ]

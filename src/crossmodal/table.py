@@ -2,14 +2,17 @@
 
 ``results/table1.csv`` has the columns of the paper's Table I as tidy data
 (``crossmodal/data/table1_paper.csv``: ``dataset, model, modality_dropout, per_feature_norm,
-alpha, setting, accuracy_percent``) plus ``sd_percent, n_folds, n_pairs`` and
+alpha, setting, accuracy_percent``) plus ``sd_percent, n_folds, n_seeds, n_pairs`` and
 ``paper_accuracy_percent`` (the published value, for datasets configured with ``paper: oai`` or
-``paper: brats``; empty otherwise). Percentages are rounded to 2 decimals in the csv.
+``paper: brats``; empty otherwise). Accuracies are means over the units (fold, seed) of
+:mod:`crossmodal.cell` and SDs are over those units. Percentages are rounded to 2 decimals in
+the csv.
 
 ``results/table1.md`` lays each dataset out like the paper: rows are the four modality-dropout x
 per-feature-normalization combinations and the two baselines, columns the same- and
-cross-modality accuracy for each alpha; one decimal, "± SD over folds", and "(paper x)" where a
-published value exists.
+cross-modality accuracy for each alpha; one decimal, "± SD over folds × seeds", and "(paper x)"
+where a published value exists. It ends with the paper's claims in words
+(:func:`crossmodal.claims.claims_markdown`), where the claims tables are given.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 
 from crossmodal.atomic import atomic_path
 from crossmodal.cell import SETTINGS, read_cells
+from crossmodal.claims import claims_markdown, read_claims
 from crossmodal.errors import InputError
 from crossmodal.model_ids import SINGLE_BASELINE_CELL, format_alpha, parse_model_id
 
@@ -33,7 +37,9 @@ PAPER_COLUMNS = [
     "setting",
     "accuracy_percent",
 ]
-TABLE_COLUMNS = PAPER_COLUMNS + ["sd_percent", "n_folds", "n_pairs", "paper_accuracy_percent"]
+TABLE_COLUMNS = PAPER_COLUMNS + [
+    "sd_percent", "n_folds", "n_seeds", "n_pairs", "paper_accuracy_percent",
+]  # fmt: skip
 _KEYS = ["model", "modality_dropout", "per_feature_norm", "alpha", "setting"]
 
 AXIAL_ROW_LABELS = {
@@ -163,7 +169,7 @@ def _row_keys(frame: pd.DataFrame, paper_keys: pd.Series) -> list[tuple]:
 
 def _format_value(row: pd.Series, with_sd: bool) -> str:
     text = f"{row['accuracy_percent']:.1f}"
-    if with_sd and row["n_folds"] > 1:
+    if with_sd and row["n_folds"] * row["n_seeds"] > 1:
         text += f" ± {row['sd_percent']:.1f}"
     paper = row["paper_accuracy_percent"]
     if paper is not None and not pd.isna(paper):
@@ -191,7 +197,8 @@ def table1_markdown(
         "",
         "Accuracy (%) of random forests trained on the features of one modality and tested on "
         "the features of the same (same-modality) or another modality (cross-modality): mean "
-        "over folds of the mean over modality pairs, ± SD over folds (ddof = 1). "
+        "over folds and seeds of the mean over modality pairs, ± SD over folds × seeds "
+        "(ddof = 1). "
         '"(paper x)" is the value published in Table I of van Tulder & de Bruijne, IEEE TMI '
         "2019.",
     ]
@@ -214,6 +221,10 @@ def _block_note(block: pd.DataFrame, modalities: list[str] | None) -> str:
         fold_text = f"{folds[0]} fold" + ("s" if folds[0] != 1 else "")
     else:
         fold_text = f"{folds[0]}-{folds[-1]} folds"
+    seeds = sorted(set(int(n) for n in block["n_seeds"]))
+    if seeds != [1]:
+        count = f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+        fold_text += f" × {count} seeds"
     pairs = {
         s: sorted(set(int(n) for n in block.loc[block["setting"] == s, "n_pairs"]))
         for s in SETTINGS
@@ -276,6 +287,7 @@ def write_table1(
     *,
     paper: dict[str, str | None],
     modalities: dict[str, list[str]],
+    claim_paths: list[str | Path] | None = None,
 ) -> pd.DataFrame:
     """Rule ``table``: write ``results/table1.csv`` and ``results/table1.md``.
 
@@ -283,9 +295,11 @@ def write_table1(
         cell_paths: every cell table of every dataset.
         csv_path: tidy csv (columns ``TABLE_COLUMNS``; percentages rounded to 2 decimals,
             empty fields for baseline keys and missing paper values).
-        md_path: markdown in the paper's layout.
+        md_path: markdown in the paper's layout, ending with the claims in words.
         paper: dataset key -> ``"oai"``/``"brats"``/``None`` (config order).
         modalities: dataset key -> modalities.
+        claim_paths: the ``claims`` tables of the datasets (``results/{ds}/claims.tsv``);
+            none: the markdown ends with Table I.
 
     Returns:
         The unrounded tidy table.
@@ -299,6 +313,9 @@ def write_table1(
         rounded[column] = rounded[column].round(2)
     with atomic_path(csv_path) as tmp:
         rounded.to_csv(tmp, index=False)
+    text = table1_markdown(table, modalities, paper)
+    if claim_paths:
+        text += "\n".join(claims_markdown(read_claims(claim_paths), list(paper))) + "\n"
     with atomic_path(md_path) as tmp:
-        tmp.write_text(table1_markdown(table, modalities, paper))
+        tmp.write_text(text)
     return table

@@ -15,4 +15,5 @@ with log_to(snakemake.log[0]):
         snakemake.output.md,
         paper=dict(snakemake.params.paper),
         modalities=dict(snakemake.params.modalities),
+        claim_paths=list(snakemake.input.claims),
     )

@@ -1,0 +1,19 @@
+import sys
+from pathlib import Path
+
+# this checkout's library ahead of any installed crossmodal; scriptdir is
+# <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
+
+from crossmodal.claims import write_claims  # noqa: E402
+from crossmodal.logs import log_to  # noqa: E402
+
+with log_to(snakemake.log[0]):
+    write_claims(
+        list(snakemake.input.accuracy),
+        snakemake.output.claims,
+        dataset=snakemake.wildcards.ds,
+        modalities=snakemake.params.modalities,
+        cells=snakemake.params.cells,
+        paper=snakemake.params.paper,
+    )
