@@ -4,12 +4,13 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-min_version("9.0")
+min_version("9.27.1")
 
 # This checkout's library, ahead of any installed crossmodal (the jobs' scripts do the same).
 sys.path.insert(0, f"{workflow.basedir}/src")
 
 from crossmodal.config_checks import check_config, check_schema
+from crossmodal.logs import exit_on_input_error
 
 # config.yaml next to this file is the default; a --configfile replaces it (Snakemake would
 # otherwise merge the two, mixing the default datasets into e.g. the smoke run).
@@ -20,7 +21,8 @@ if not workflow.config_settings.configfiles:
 
 SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
 # a short message naming the key at fault first; then Snakemake's validation fills the defaults
-check_schema(config, SCHEMA)
+with exit_on_input_error():
+    check_schema(config, SCHEMA)
 validate(config, SCHEMA)
 
 
@@ -30,13 +32,14 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
-check_config(config)
+with exit_on_input_error():
+    check_config(config)
 
 
 wildcard_constraints:
-    ds="|".join(DATASETS + list(SWEEP)),
+    ds="|".join(DATASETS + list(SWEEP) + list(ABLATION)),
     fold=r"\d+",
-    model=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
+    model=rf"(?:{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+){SEED_PATTERN}",
     cell=rf"{AXIAL_PATTERN}|baseline-[A-Za-z0-9]+",
     fig=r"[5678]",
 
@@ -48,6 +51,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/difficulty.smk"
+include: "workflow/rules/ablation.smk"
 
 
 rule all:
@@ -60,3 +64,10 @@ rule all:
 rule curves:
     input:
         curve_targets(),
+
+
+# the ablation of the method's open points and the data's size (workflow/rules/ablation.smk;
+# not part of `all`)
+rule ablations:
+    input:
+        ablation_targets(),

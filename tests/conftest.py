@@ -7,7 +7,8 @@ import time
 
 import pytest
 import torch
-from workflow_helpers import copy_code, describe, snakemake
+import yaml
+from workflow_helpers import REPO, copy_code, describe, snakemake
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def smoke_brats_raw(tmp_path_factory):
+    """The scans of configs/smoke.yaml's ``smoke_brats``, synthesized once (brats2018 layout).
+
+    Shared by the tests that break a dataset: copy it before changing anything.
+    """
+    from crossmodal.config_checks import validated_block
+    from crossmodal.synthesize import synthesize
+
+    block = yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text())["datasets"]["smoke_brats"]
+    raw = tmp_path_factory.mktemp("smoke_brats") / "raw"
+    synthesize(raw, validated_block(block["synthetic"], "synthetic"), block["layout"], block["modalities"])
+    return raw

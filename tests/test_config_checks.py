@@ -10,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from crossmodal.config_checks import check_config, check_root, check_schema
+from crossmodal.config_checks import check_config, check_root, check_schema, validated_block
 from crossmodal.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +53,29 @@ def test_defaults_come_from_the_schema():
     assert knee["max_forest_train_patches"] is None
     assert cfg["forest"]["n_trees"] == 30
     assert cfg["figures"]["fold"] == 0
+    assert (knee["synthetic"]["shape"], knee["synthetic"]["spacing"]) == ([48, 48, 24], [0.5, 0.5, 1.0])
+    assert knee["synthetic"]["noise"] == 0.04 and knee["synthetic"]["rho"] is None
+    default = validated(load("config.yaml"))["datasets"]
+    assert default["synthetic_knee"]["synthetic"]["shape"] == [96, 96, 40]
+    assert default["synthetic_brats"]["synthetic"]["shape"] == [88, 104, 88]
+    assert default["synthetic_brats"]["synthetic"]["spacing"] == [2.0, 2.0, 2.0]
+
+
+def test_a_block_validated_alone_gets_the_defaults_snakemake_fills():
+    block = {"kind": "brats", "shape": [40, 40, 32]}
+    filled = validated_block(block, "synthetic")
+    assert filled == {"kind": "brats", "shape": [40, 40, 32], "spacing": [2.0, 2.0, 2.0], "seed": 0, "n_subjects": 6,
+                      "sessions_per_subject": 2, "noise": 0.04, "bias": 0.15, "rho": None, "kappa": 0}
+    assert block == {"kind": "brats", "shape": [40, 40, 32]}  # not changed
+    whole = validated({"datasets": {"b": {"layout": "brats2018", "synthetic": block, "modalities": ["t1", "t2"],
+                                          "classes": [{"name": "a", "values": [0]}, {"name": "b", "values": [1]}],
+                                          "mask": {"rule": "nonzero"}}}})
+    assert whole["datasets"]["b"]["synthetic"] == filled
+    assert validated_block({}, "training")["epochs"] == 50
+    with pytest.raises(InputError, match=r"config synthetic\.rho: 1\.5 is greater than the maximum of 1"):
+        validated_block({"kind": "knee", "rho": 1.5}, "synthetic")
+    with pytest.raises(InputError, match=r"config synthetic\.kind: 'lung' is not one of \['knee', 'brats'\]"):
+        validated_block({"kind": "lung"}, "synthetic")
 
 
 @pytest.mark.parametrize(
@@ -87,6 +110,8 @@ def test_schema_rejects_bad_keys_types_and_values(edit, message):
         (lambda c: c["figures"].update(fig5_model="axial-md1-pfn1-a0.3"), "fig5_model"),
         (lambda c: c["figures"].update(alpha=0.3), "figures.alpha"),
         (lambda c: c["grid"].update(modality_dropout=[1]), "grid.modality_dropout"),
+        (lambda c: c["datasets"]["smoke_knee"].update(folds=3),
+         r"^config datasets\.smoke_knee\.folds = 3, but the dataset has 4 subjects: .* set it to at most 2"),
     ],
 )
 def test_cross_key_checks_name_the_key(edit, message):
@@ -113,6 +138,12 @@ def test_cross_key_checks_name_the_key(edit, message):
          r"^config datasets\.smoke_knee\.folds: 'five' is not of type 'integer'\n"),
         (lambda c: c["datasets"]["smoke_knee"]["classes"][1].update(values=[-1]),
          r"^config datasets\.smoke_knee\.classes\.1\.values\.0: -1 is less than the minimum of 0"),
+        (lambda c: c["datasets"]["smoke_knee"].update(patch_size=10),
+         r"^config datasets\.smoke_knee\.patch_size: 10 is not allowed: edge length of the cubic patches in "
+         r"voxels; it must be odd \(a patch is centred on a voxel\)\n"),
+        (lambda c: c["datasets"]["smoke_knee"].update(modalities=["normal", "all"]),
+         r"^config datasets\.smoke_knee\.modalities\.1: 'all' is not allowed: a modality name; 'all' and "
+         r"'single' are reserved"),
     ],
 )
 def test_schema_problems_are_a_few_lines_naming_the_key(edit, message):
@@ -125,6 +156,10 @@ def test_schema_problems_are_a_few_lines_naming_the_key(edit, message):
 
 def test_root_must_be_an_existing_directory(tmp_path, monkeypatch):
     check_root(str(tmp_path), "brats2018", "datasets.brats")
+    for empty in ("", "  "):  # Path("") is the working directory
+        with pytest.raises(InputError, match=r"^config datasets\.brats\.root is empty; set it to the directory "
+                           r"holding the brats2018 data \(a relative path is taken relative to the directory"):
+            check_root(empty, "brats2018", "datasets.brats")
     with pytest.raises(InputError, match=r"^config datasets\.brats\.root = '/no/such/dir': no such directory; set"):
         check_root("/no/such/dir", "brats2018", "datasets.brats")
     (tmp_path / "manifest.tsv").write_text("scan_id\n")

@@ -1,4 +1,4 @@
-"""Every `snakemake` command line of the README, the profiles' READMEs and the configs' comments
+"""Every `snakemake` command line of the README, docs/, the profiles' READMEs and the configs' comments
 works as written: each is dry-run (`-n` put first, nothing else changed) in a copy of the
 checkout, from its root, as a user would type it there.
 
@@ -25,7 +25,11 @@ from pathlib import Path
 import pytest
 from workflow_helpers import REPO, copy_code, describe, paper_config_on_fake_data
 
-DOCS = ["README.md"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("profiles/*/README.md"))
+DOCS = (
+    ["README.md"]
+    + sorted(str(p.relative_to(REPO)) for p in REPO.glob("docs/*.md"))
+    + sorted(str(p.relative_to(REPO)) for p in REPO.glob("profiles/*/README.md"))
+)
 CONFIGS = ["config.yaml"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("configs/*.yaml"))
 
 
@@ -69,7 +73,7 @@ COMMANDS = [c for doc in DOCS for c in markdown_commands(doc)] + [
 
 def test_the_documents_hold_the_commands_this_test_runs():
     where = {w.split(":")[0] for w, _ in COMMANDS}
-    assert {"README.md", "configs/paper.yaml", "configs/smoke.yaml", "config.yaml"} <= where
+    assert {"README.md", "docs/results.md", "configs/paper.yaml", "configs/smoke.yaml", "config.yaml"} <= where
     assert len(COMMANDS) >= 10
 
 

@@ -232,8 +232,8 @@ def test_import_scanner_follows_library_imports(tmp_path):
     if not script.is_file():
         pytest.skip("workflow/scripts/fig_plot.py not written yet")
     found = third_party_imports(script)
-    # fig_plot dispatches with importlib to crossmodal.figures.fig{N}_plot, which draw with
-    # matplotlib: found only if the dynamic import was followed
+    # fig_plot dispatches through its table of crossmodal.figures.fig{N}_plot, which draw with
+    # matplotlib: found in the modules it imports
     assert "matplotlib" in found
     assert any("fig5_plot.py" in f or "style.py" in f for f in found["matplotlib"])
     assert "snakemake" not in found

@@ -85,7 +85,7 @@ def test_dry_run_schedules_the_whole_grid(workdir):
     assert {(ds, net, int(k)) for ds, net, k in trained} == expected
     assert job_counts(output) == {
         "ingest": 2, "folds": 2, "normalize": 2, "sample_patches": 2, "train": 200,
-        "evaluate": 200, "cell": 36, "table": 1,
+        "evaluate": 200, "cell": 36, "claims": 2, "table": 1,
     }
 
 

@@ -3,6 +3,7 @@ then checks of every stage's outputs, of rerun granularity and of the report."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -14,7 +15,9 @@ import pytest
 import yaml
 from workflow_helpers import REPO, describe, snakemake
 
+from crossmodal.claims import CLAIM_COLUMNS, CLAIMS
 from crossmodal.model_ids import axial_model_ids, network_ids
+from crossmodal.specificity import derived_name
 
 pytestmark = pytest.mark.workflow
 
@@ -77,9 +80,19 @@ def test_table1_has_every_cell(smoke_run):
     assert len(table) == len(cfg["datasets"]) * (n_axial + 2) * 2
     assert table["accuracy_percent"].between(0, 100).all()
     assert table["accuracy_percent"].notna().all()
+    assert (table["n_seeds"] == 1).all()
     for ds in cfg["datasets"]:
         assert (smoke_run["workdir"] / f"results/{ds}/pairs.csv").exists()
-    assert "modality dropout" in (smoke_run["workdir"] / "results/table1.md").read_text().lower()
+        claims = pd.read_csv(smoke_run["workdir"] / f"results/{ds}/claims.tsv", sep="\t")
+        assert list(claims.columns) == CLAIM_COLUMNS and claims["key"].tolist() == [c.key for c in CLAIMS]
+        # every claim's cells are in the smoke grid; one unit per fold; no paper key
+        assert (claims["n"] == cfg["datasets"][ds]["folds"]).all()
+        assert claims["verdict"].isin(["holds", "contradicted", "undecided"]).all()
+        assert claims["paper_difference"].isna().all()
+    text = (smoke_run["workdir"] / "results/table1.md").read_text()
+    assert "modality dropout" in text.lower()
+    assert "## Which of the paper's claims hold" in text
+    assert text.splitlines()[-1].startswith("- ")
 
 
 def test_every_figure_drawn(smoke_run):
@@ -99,8 +112,12 @@ def test_difficulty_tables_and_the_specificity_sweep_built(smoke_run):
         assert {"raw_rf_accuracy_percent", "predictability_r2"} <= set(table.columns), ds
         assert len(table) == len(cfg["datasets"][ds]["modalities"]) ** 2, ds
     sweep = pd.read_csv(work / "results/sweeps/specificity_smoke_brats.tsv", sep="\t")
-    assert sorted(sweep["rho"].unique()) == [0.0, 0.5, 1.0]
+    assert sorted(sweep["value"].unique()) == [-1.0, 0.0, 1.0] and set(sweep["knob"]) == {"kappa"}
+    assert set(sweep["seed"]) == {0} and len(sweep) == 3 * 9  # 3 kappa x 9 networks x 1 seed
     assert sweep["cross_accuracy"].between(0, 100).all()
+    for kappa, r2 in sweep.groupby("value")["predictability_r2"].first().items():  # from each difficulty table
+        table = pd.read_csv(work / f"results/{derived_name('smoke_brats', kappa)}/difficulty.tsv", sep="\t")
+        assert r2 == pytest.approx(table.loc[table["train_modality"] != table["test_modality"], "predictability_r2"].mean())
     for ext in ("pdf", "png"):
         assert (work / f"results/figures/specificity_smoke_brats.{ext}").stat().st_size > 1000
 
@@ -167,10 +184,11 @@ def test_editing_fig7_drawing_code_reruns_only_that_plot(smoke_run):
     config = ["--configfile", str(code / "configs/smoke.yaml")]
     dry = snakemake(code, smoke_run["workdir"], target, "-n", "--quiet", "rules", *config)
     assert dry.returncode == 0, describe(dry)
-    text = dry.stdout + dry.stderr
-    jobs = {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
-            if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert jobs == {"fig_plot": 1, "total": 1}, text
+    assert job_counts(dry) == {"fig_plot": 1, "total": 1}, dry.stdout + dry.stderr
+    # of all the figures (fig_plot imports every figure's drawing module), Fig. 7 of each dataset
+    dry = snakemake(code, smoke_run["workdir"], "all", "-n", "--quiet", "rules", *config)
+    assert dry.returncode == 0, describe(dry)
+    assert job_counts(dry) == {"fig_plot": 2, "all": 1, "total": 3}, dry.stdout + dry.stderr
     start = time.monotonic()
     run = snakemake(code, smoke_run["workdir"], target, "--cores", "1", *config)
     assert run.returncode == 0, describe(run)
@@ -201,6 +219,86 @@ def test_jobs_import_the_library_of_their_own_checkout(smoke_run, tmp_path):
                     str(code / "configs/smoke.yaml"))
     assert run.returncode == 0, describe(run)
     assert marker.read_text() == str(module.resolve())
+
+
+@pytest.fixture(scope="module")
+def jobs_from_nothing(smoke_run, tmp_path_factory):
+    """``{rule: jobs}`` of a dry run of `all` in an empty directory: every job of the smoke run."""
+    run = snakemake(smoke_run["code"], tmp_path_factory.mktemp("nothing"), "all", "-n", "--quiet", "rules",
+                    "--configfile", str(smoke_run["code"] / "configs/smoke.yaml"))
+    assert run.returncode == 0, describe(run)
+    return job_counts(run)
+
+
+def dry_run_of_all(smoke_run) -> dict[str, int]:
+    run = snakemake(smoke_run["code"], smoke_run["workdir"], "all", "-n", "--quiet", "rules",
+                    "--configfile", str(smoke_run["code"] / "configs/smoke.yaml"))
+    assert run.returncode == 0, describe(run)
+    return job_counts(run)
+
+
+# An edit of a library module reruns the jobs whose code imports it and what follows from them.
+# loss.py: training (`crossmodal.train` imports it) and everything downstream, no data stage and
+# no difficulty table (neither reads a network). evaluate.py: the forests (evaluate, and the
+# difficulty and Fig. 8 forests, which import it), the cells, pairs, claims, Table I and the
+# sweep's table (they read its accuracy format) and what follows, no training.
+UPSTREAM_OF_TRAINING = {"synthesize", "ingest", "normalize", "folds", "sample_patches", "difficulty"}
+LIBRARY_EDITS = {
+    "loss.py": lambda fresh: {rule: n for rule, n in fresh.items() if rule not in UPSTREAM_OF_TRAINING},
+    "evaluate.py": lambda fresh: {
+        **{rule: fresh[rule] for rule in ("evaluate", "difficulty", "fig8_data", "cell", "pairs",
+                                          "claims", "table", "specificity", "specificity_plot", "all")},
+        "fig_plot": fresh["fig8_data"],  # Fig. 8 of each dataset
+    },
+}
+
+
+def library_file(smoke_run, name: str) -> Path:
+    return smoke_run["code"] / "src" / "crossmodal" / name
+
+
+@pytest.mark.parametrize("module", list(LIBRARY_EDITS))
+def test_an_edited_library_module_reruns_the_jobs_that_run_it_and_what_follows(
+        smoke_run, jobs_from_nothing, module):
+    assert dry_run_of_all(smoke_run) == {}
+    path = library_file(smoke_run, module)
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n_EDITED_BY_THE_RERUN_TEST = True\n")
+        jobs = dry_run_of_all(smoke_run)
+    finally:
+        path.write_text(original)
+    expected = LIBRARY_EDITS[module](jobs_from_nothing)
+    expected["total"] = sum(n for rule, n in expected.items() if rule != "total")
+    assert jobs == expected, (module, jobs)
+    assert "train" in jobs if module == "loss.py" else "train" not in jobs
+    # the same content again: nothing to do, though the file is newer than every result
+    assert dry_run_of_all(smoke_run) == {}
+
+
+def test_a_touched_library_module_reruns_nothing(smoke_run):
+    for module in LIBRARY_EDITS:
+        os.utime(library_file(smoke_run, module))
+    assert dry_run_of_all(smoke_run) == {}
+
+
+def test_every_computing_rule_hashes_the_module_its_script_calls():
+    """Each rule with a script has a `code` param naming the module its script imports from."""
+    rules = "".join(path.read_text() for path in sorted((REPO / "workflow/rules").glob("*.smk")))
+    checked = 0
+    for name, body in re.findall(r"(?ms)^rule (\w+):\n(.*?)(?=^\S|\Z)", rules):
+        script = re.search(r'^    script:\n\s+"\.\./scripts/(\S+)"', body, re.M)
+        if script is None:
+            continue
+        source = (REPO / "workflow/scripts" / script.group(1)).read_text()
+        entry = [m for m in re.findall(r"^from (crossmodal\S*) import", source, re.M) if m != "crossmodal.logs"]
+        code = re.search(r"code=library_code\(([^)]*)\)", body)
+        assert code is not None, f"rule {name} has no code=library_code(...) param"
+        hashed = re.findall(r'"([^"]+)"', code.group(1))
+        # every library module the script imports is hashed (with what it imports in turn)
+        assert entry and set(entry) <= set(hashed), (name, hashed, entry)
+        checked += 1
+    assert checked >= 20
 
 
 # One key per stage; the dry run of `all` on the finished smoke run must schedule the stages that
@@ -271,6 +369,29 @@ def test_an_edited_key_reruns_the_stages_that_read_it_and_nothing_upstream(smoke
     assert not not_scheduled & set(jobs), (stage, jobs)
 
 
+# A method switch reruns exactly the networks it changes (smoke_knee's grid: alpha 0 and 0.5, 2 folds).
+METHOD_EDITS = {
+    "dropout_mode": ("per_batch", 8),  # the 4 networks with modality dropout
+    "global_norm": ("none_at_alpha0", 4),  # without per-feature normalization, at alpha = 0
+    "bn_momentum": (0.01, KNEE_NETWORKS),  # every network, baselines included
+}
+
+
+@pytest.mark.parametrize("key", list(METHOD_EDITS))
+def test_a_method_switch_retrains_exactly_the_networks_it_changes(smoke_run, tmp_path, key):
+    value, trainings = METHOD_EDITS[key]
+    code = smoke_run["code"]
+    cfg = yaml.safe_load((code / "configs" / "smoke.yaml").read_text())
+    cfg["datasets"]["smoke_knee"].setdefault("method", {})[key] = value
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    dry = snakemake(code, smoke_run["workdir"], "all", "-n", "--quiet", "rules", "--configfile", str(edited))
+    assert dry.returncode == 0, describe(dry)
+    jobs = job_counts(dry)
+    assert jobs.get("train") == trainings and jobs.get("evaluate") == trainings, (key, jobs)
+    assert not DATA_STAGES & set(jobs), (key, jobs)
+
+
 def write_brats2018_case(root: Path, case: str, seed: int) -> None:
     """A 24^3 BraTS 2018-21 case: a noisy brain block 4..19 holding a tumour cube 8..12."""
     import nibabel as nib
@@ -287,7 +408,8 @@ def write_brats2018_case(root: Path, case: str, seed: int) -> None:
 
 
 def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
-    """Ingest of a real dataset depends on the scan files the layout finds under root."""
+    """Ingest of a real dataset reruns when a scan file the layout finds under root changes its
+    path, size or modification time (older too: param `scans`, crossmodal.ingest.scan_listing)."""
     root = tmp_path / "brats"
     for i in range(4):
         write_brats2018_case(root, f"Case{i}", seed=i)
@@ -297,6 +419,7 @@ def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
     brats["root"] = str(root)
     cfg["datasets"] = {"smoke_brats": brats}
     cfg["sweeps"]["specificity"]["datasets"] = []  # the sweep needs a synthetic dataset
+    cfg.pop("ablation", None)  # the smoke ablation names smoke_knee, which this config lacks
     config = tmp_path / "real.yaml"
     config.write_text(yaml.safe_dump(cfg))
     workdir = tmp_path / "work"
@@ -318,10 +441,62 @@ def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
     write_brats2018_case(root, "Case4", seed=4)  # a new scan
     assert dry_jobs() == {"ingest": 1, "total": 1}
     assert ingest()[-1] == "Case4"
-    # a file replaced by other content (Snakemake ignores a mere touch of a small file)
+    # a file replaced by other content
     time.sleep(1)
     shutil.copyfile(root / "Case0" / "Case0_t1.nii.gz", root / "Case4" / "Case4_t1.nii.gz")
     assert dry_jobs() == {"ingest": 1, "total": 1}
     assert ingest()[-1] == "Case4"
+    # ... and by a copy that keeps its older modification time (cp -p, rsync -a, tar x), which
+    # an input file's mtime would not show
+    shutil.copy2(root / "Case1" / "Case1_t2.nii.gz", root / "Case4" / "Case4_t2.nii.gz")
+    assert (root / "Case4" / "Case4_t2.nii.gz").stat().st_mtime < (workdir / "results/smoke_brats/manifest.tsv").stat().st_mtime
+    assert dry_jobs() == {"ingest": 1, "total": 1}
+    assert ingest()[-1] == "Case4"
     shutil.rmtree(root / "Case4")  # a removed scan
     assert dry_jobs() == {"ingest": 1, "total": 1}
+
+
+def seeds_config(code: Path, tmp_path: Path, seeds: int) -> str:
+    """configs/smoke.yaml with ``training.seeds`` set for every dataset; returns its path."""
+    cfg = yaml.safe_load((code / "configs" / "smoke.yaml").read_text())
+    for block in cfg["datasets"].values():
+        block["training"]["seeds"] = seeds
+    path = tmp_path / f"seeds{seeds}.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return str(path)
+
+
+def test_more_seeds_train_only_the_new_networks(smoke_run, tmp_path):
+    """training.seeds: 3 schedules 3x the trainings; on the finished one-seed run only seeds 1
+    and 2; a network of seed 1 trained under 3 seeds is not retrained under 4."""
+    code, work = smoke_run["code"], smoke_run["workdir"]
+    cfg = smoke_config(smoke_run)
+    per_seed = sum(len(network_ids(cfg["grid"], d["modalities"])) * d["folds"]
+                   for d in cfg["datasets"].values())
+    n_cells = len(cfg["datasets"]) * (len(axial_model_ids(cfg["grid"])) + 2)
+
+    def dry(workdir, seeds, target="all"):
+        run = snakemake(code, workdir, target, "-n", "--quiet", "rules", "--configfile",
+                        seeds_config(code, tmp_path, seeds))
+        assert run.returncode == 0, describe(run)
+        return job_counts(run)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert dry(empty, 1, "results/table1.csv")["train"] == per_seed
+    assert dry(empty, 3, "results/table1.csv")["train"] == 3 * per_seed
+    three = dry(work, 3)
+    assert three["train"] == three["evaluate"] == 2 * per_seed, three
+    assert three["cell"] == n_cells and three["claims"] == three["pairs"] == len(cfg["datasets"])
+    # seed 0 is the one-seed run's network; the figures and the sweep use seed 0 only
+    assert not (DATA_STAGES | {"fig5_data", "fig6_data", "fig7_data", "fig8_data", "specificity"}) & set(three)
+    network = "axial-md1-pfn1-a0.5"
+    target = f"results/smoke_knee/accuracy/{network}_seed1/fold0.tsv"
+    run = snakemake(code, work, target, "--cores", "1", "--configfile", seeds_config(code, tmp_path, 3))
+    assert run.returncode == 0, describe(run)
+    seed0 = np.load(work / f"results/smoke_knee/features/{network}/fold0.npz")
+    seed1 = np.load(work / f"results/smoke_knee/features/{network}_seed1/fold0.npz")
+    assert seed0["test_features"].shape == seed1["test_features"].shape
+    assert not np.allclose(seed0["test_features"], seed1["test_features"])
+    four = dry(work, 4)
+    assert four["train"] == four["evaluate"] == 3 * per_seed - 1, four

@@ -47,10 +47,14 @@ def write_nifti(path: Path, value: int) -> None:
     nib.save(nib.Nifti1Image(data, np.diag([0.36, 0.36, 0.7, 1.0])), path)
 
 
+# configs/paper.yaml's 5 folds need 2 subjects each (checked at dry run)
+FAKE_SUBJECTS = 10
+
+
 def fake_oai(root: Path) -> None:
-    """A generic manifest with two subjects x two sessions (tiny NIfTI files)."""
+    """A generic manifest with ten subjects x two sessions (tiny NIfTI files)."""
     lines = ["scan_id\tsubject_id\tnormal\tfatsup\tlabel"]
-    for subject in ("9000001", "9000002"):
+    for subject in (f"{9000001 + i}" for i in range(FAKE_SUBJECTS)):
         for session in ("v00", "v12"):
             scan = f"{subject}_{session}"
             for name in ("normal", "fatsup", "label"):
@@ -63,8 +67,8 @@ def fake_oai(root: Path) -> None:
 
 
 def fake_brats2018(root: Path) -> None:
-    """Three cases in the BraTS 2018-21 layout."""
-    for i in range(3):
+    """Ten cases in the BraTS 2018-21 layout."""
+    for i in range(FAKE_SUBJECTS):
         case = f"BraTS2021_{i:05d}"
         for suffix in ("t1", "t1ce", "t2", "flair", "seg"):
             write_nifti(root / case / f"{case}_{suffix}.nii.gz", 1)

@@ -8,6 +8,7 @@ express: relations between keys, and that a real dataset's ``root`` is a directo
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from pathlib import Path
@@ -15,8 +16,11 @@ from pathlib import Path
 import yaml
 
 from crossmodal.errors import InputError
+from crossmodal.folds import check_subject_count
 from crossmodal.model_ids import axial_model_ids, parse_model_id
 
+#: the schema of this checkout (the Snakefile passes its own path to :func:`check_schema`)
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 SYNTHETIC_MODALITIES = {"knee": ["normal", "fatsup"], "brats": ["t1", "t1c", "t2", "flair"]}
 #: longest excerpt of a schema message (jsonschema quotes whole offending values)
 MESSAGE_CHARS = 300
@@ -65,6 +69,8 @@ def check_schema(config: dict, schema_path: str | Path) -> None:
         )
     error = best_match(errors)
     message = error.message
+    if error.validator == "not":  # jsonschema says "10 should not be valid under {...}"
+        message = f"{error.instance!r} is not allowed: {error.schema.get('description', 'a reserved value')}"
     if len(message) > MESSAGE_CHARS:
         message = message[:MESSAGE_CHARS] + " ..."
     raise InputError(
@@ -73,17 +79,65 @@ def check_schema(config: dict, schema_path: str | Path) -> None:
     )
 
 
+def validated_block(block: dict, definition: str, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """A config block checked against ``definitions.<definition>`` of the schema, defaults filled.
+
+    The workflow's config is validated whole at start-up (Snakemake fills the defaults there);
+    this gives a library caller outside the workflow (a test, a script) the same block, so that
+    a default lives in the schema only. Defaults are filled as Snakemake fills them: a
+    ``default`` of a property, also one under ``then`` when its ``if`` holds.
+
+    Args:
+        block: e.g. ``{"kind": "knee", "seed": 3}``; not changed.
+        definition: a key of the schema's ``definitions``, e.g. ``"synthetic"``.
+        schema_path: ``workflow/schemas/config.schema.yaml``.
+
+    Returns:
+        A copy of ``block`` with every default filled in.
+
+    Raises:
+        InputError: ``config <definition>.<key>: ...`` for the most relevant problem.
+    """
+    from jsonschema import Draft202012Validator, validators  # a dependency of Snakemake
+    from jsonschema.exceptions import best_match
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def fill_defaults(validator, given, instance, subschema):
+        if isinstance(instance, dict):
+            for key, value in given.items():
+                if "default" in value:
+                    instance.setdefault(key, copy.deepcopy(value["default"]))
+        yield from properties(validator, given, instance, subschema)
+
+    filling = validators.extend(Draft202012Validator, {"properties": fill_defaults})
+    filled = copy.deepcopy(block)
+    errors = list(filling({"definitions": schema["definitions"], **schema["definitions"][definition]}).iter_errors(filled))
+    if errors:
+        error = best_match(errors)
+        raise InputError(f"config {_key_path([definition, *error.absolute_path])}: {error.message[:MESSAGE_CHARS]}")
+    return filled
+
+
 def check_root(root: str, layout: str, key: str) -> None:
     """A real dataset's ``root`` must be an existing directory (checked before any job).
 
     Args:
-        root: the configured ``root`` (relative paths are read from the working directory).
+        root: the configured ``root``; a relative path is taken relative to the working
+            directory (where Snakemake runs, or its ``--directory``).
         layout: the dataset's layout, for the message.
         key: ``datasets.<name>``.
 
     Raises:
-        InputError: naming ``<key>.root``: the path does not exist or is not a directory.
+        InputError: naming ``<key>.root``: empty (which would read the working directory), or
+            the path does not exist or is not a directory.
     """
+    if not root.strip():
+        raise InputError(
+            f"config {key}.root is empty; set it to the directory holding the {layout} data (a "
+            f"relative path is taken relative to the directory Snakemake runs in)"
+        )
     path = Path(root)
     seen_from = "" if path.is_absolute() else f" (relative to the working directory {os.getcwd()})"
     if not path.exists():
@@ -99,31 +153,41 @@ def check_root(root: str, layout: str, key: str) -> None:
         )
 
 
+def _check_source(ds: dict, name: str) -> None:
+    """A synthetic dataset's modalities and subjects, or a real dataset's ``root``."""
+    key = f"datasets.{name}"
+    if "synthetic" in ds:
+        kind = ds["synthetic"]["kind"]
+        unknown = sorted(set(ds["modalities"]) - set(SYNTHETIC_MODALITIES[kind]))
+        if unknown:
+            raise InputError(
+                f"config {key}.modalities: {unknown} not produced by the synthetic {kind!r} "
+                f"model; choose from {SYNTHETIC_MODALITIES[kind]}"
+            )
+        # a real dataset's subjects are counted when its scans are listed (scan_listing)
+        check_subject_count(ds["synthetic"]["n_subjects"], ds["folds"], name)
+    elif "root" not in ds:
+        raise InputError(
+            f"config {key}.root is missing: set it to the directory holding the "
+            f"{ds['layout']} data (or add a `synthetic:` block to generate data)"
+        )
+    else:
+        check_root(ds["root"], ds["layout"], key)
+
+
 def check_config(config: dict) -> None:
     """Check cross-key constraints of a schema-validated config.
 
-    Also: the ``root`` of every real dataset is an existing directory (:func:`check_root`).
+    Also: the ``root`` of every real dataset is an existing directory (:func:`check_root`), and
+    a synthetic dataset has subjects enough for its folds
+    (:func:`crossmodal.folds.check_subject_count`).
 
     Raises:
         InputError: naming the first offending key, e.g. ``datasets.oai.root``.
     """
     for name, ds in config["datasets"].items():
         key = f"datasets.{name}"
-        if "synthetic" in ds:
-            kind = ds["synthetic"]["kind"]
-            unknown = sorted(set(ds["modalities"]) - set(SYNTHETIC_MODALITIES[kind]))
-            if unknown:
-                raise InputError(
-                    f"config {key}.modalities: {unknown} not produced by the synthetic {kind!r} "
-                    f"model; choose from {SYNTHETIC_MODALITIES[kind]}"
-                )
-        elif "root" not in ds:
-            raise InputError(
-                f"config {key}.root is missing: set it to the directory holding the "
-                f"{ds['layout']} data (or add a `synthetic:` block to generate data)"
-            )
-        else:
-            check_root(ds["root"], ds["layout"], key)
+        _check_source(ds, name)
         if ds["mask"]["rule"] == "file" and ds["layout"] != "generic":
             raise InputError(
                 f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "
@@ -152,7 +216,7 @@ def check_config(config: dict) -> None:
                 f"{ds['folds']}: folds are numbered from 0"
             )
         ps = ds["patch_size"]
-        shape = ds["synthetic"].get("shape") if "synthetic" in ds else None  # optional, no default
+        shape = ds["synthetic"]["shape"] if "synthetic" in ds else None  # default by kind: the schema
         if shape is not None and any(s < ps for s in shape):
             raise InputError(f"config {key}.synthetic.shape is smaller than patch_size {ps}")
 

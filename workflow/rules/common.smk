@@ -5,24 +5,59 @@ from pathlib import Path
 from crossmodal.model_ids import (
     AXIAL_PATTERN,
     axial_model_id,
+    SEED_PATTERN,
     SINGLE_BASELINE_CELL,
     axial_model_ids,
     cell_ids,
     cell_networks,
+    curve_ids,
     network_ids,
+    seeded_id,
     variant_ids,
 )
 
+from crossmodal.code_hash import LibraryCode
+from crossmodal.logs import exit_on_input_error
+from crossmodal.ablation import ablation_datasets, level_networks, paper_key
+from crossmodal.method import network_method
 from crossmodal.specificity import sweep_datasets
 
 # the configured datasets (Table I, figures, difficulty)
 DATASETS = list(config["datasets"])
-# the specificity sweep's derived datasets: name -> (base dataset, rho, config block)
-SWEEP = sweep_datasets(config["datasets"], config["sweeps"]["specificity"])
+# the specificity sweep's derived datasets: name -> (base dataset, kappa, config block)
+with exit_on_input_error():
+    SWEEP = sweep_datasets(config["datasets"], config["sweeps"]["specificity"])
+    # the ablation's derived datasets: name -> Level(base, factor, level, config block)
+    ABLATION = ablation_datasets(config["datasets"], config["ablation"])
 # The derived blocks join the config (after DATASETS was taken): the jobs' scripts read the
 # settings that do not change results (checkpoint_minutes, ...) from snakemake.config.
 config["datasets"].update({name: block for name, (_, _, block) in SWEEP.items()})
+config["datasets"].update({name: level.block for name, level in ABLATION.items()})
 GRID = config["grid"]
+# the library this checkout's jobs run (the Snakefile put its src/ first on sys.path)
+LIBRARY = LibraryCode(Path(workflow.basedir) / "src")
+
+
+def library_code(*modules, skip=()):
+    """A param: the hash of the library code a job runs (crossmodal.code_hash).
+
+    ``code=library_code("crossmodal.train")`` is the hash of the source of crossmodal/train.py
+    and of every crossmodal module it imports: an edit of their content reruns the job
+    (Snakemake's params trigger), a ``touch`` does not. Every computing rule has one, naming the
+    module of the function its script calls (a second module, with wildcards, may name one
+    imported at run time). ``skip`` names modules followed only where they are entries: of the
+    four drawing modules ``crossmodal.figures.fig_plot`` imports, the job of Fig. 7 hashes
+    ``fig7_plot`` only (``LibraryCode.modules``). Computed when a job of the rule is in the DAG
+    (a cluster job reads only its own modules), each module read once.
+    """
+
+    def code(wildcards):
+        names = dict(wildcards.items())
+        return LIBRARY.digest(
+            *(module.format(**names) for module in modules), skip=skip
+        )
+
+    return code
 
 
 def dcfg(ds):
@@ -103,6 +138,25 @@ def cells(ds):
     return cell_ids(GRID)
 
 
+def seeds(ds):
+    """The initialisation seeds of the dataset's networks (seed 0: the bare network id)."""
+    return list(range(dcfg(ds)["training"]["seeds"]))
+
+
+def seeded(ds, nets):
+    """Every seed of each network of ``nets`` (network-major: seed 0, 1, ... of each)."""
+    return [seeded_id(net, seed) for net in nets for seed in seeds(ds)]
+
+
+def dataset_accuracy(wildcards):
+    """Rules pairs and claims: the accuracy table of every network, seed and fold."""
+    return [
+        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        for net in seeded(wildcards.ds, networks(wildcards.ds))
+        for k in folds(wildcards.ds)
+    ]
+
+
 def class_names(wildcards):
     """A param function: the names of the job's dataset's classes (not their raw values)."""
     return [c["name"] for c in dcfg(wildcards.ds)["classes"]]
@@ -127,31 +181,45 @@ def ingest_settings(wildcards):
 
 
 def ingest_inputs(wildcards):
-    """Synthetic data, what rule synthesize writes; real data, every scan file under root.
+    """Synthetic data, what rule synthesize writes; real data, none (see scan_digest)."""
+    return f"results/{wildcards.ds}/raw" if is_synthetic(wildcards.ds) else []
+
+
+def scan_digest(wildcards):
+    """A param function: a real dataset's scan files, checked, as a digest (None if synthetic).
 
     The layout adapter lists the files without opening them; a layout problem (say, a case
-    folder without its label file) stops the DAG here, before any job, naming the file.
+    folder without its label file), a file that cannot be read or too few subjects for the
+    folds stops the DAG here, before any job, in a few lines naming the cause.
     """
     if is_synthetic(wildcards.ds):
-        return f"results/{wildcards.ds}/raw"
+        return None
     # imported here: only real datasets need it, and it imports the image readers
-    from crossmodal.ingest import scan_files
+    from crossmodal.ingest import scan_listing
 
-    return scan_files(raw_root(wildcards.ds), ingest_settings(wildcards), wildcards.ds)
+    with exit_on_input_error():
+        return scan_listing(
+            raw_root(wildcards.ds),
+            ingest_settings(wildcards),
+            wildcards.ds,
+            dcfg(wildcards.ds)["folds"],
+        )
 
 
 def cell_accuracy_inputs(wildcards):
     nets = cell_networks(wildcards.cell, dcfg(wildcards.ds)["modalities"])
     return [
         f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
-        for net in nets
+        for net in seeded(wildcards.ds, nets)
         for k in folds(wildcards.ds)
     ]
 
 
 def table_targets():
     return ["results/table1.csv", "results/table1.md"] + [
-        f"results/{ds}/pairs.csv" for ds in DATASETS
+        f"results/{ds}/{name}"
+        for ds in DATASETS
+        for name in ("pairs.csv", "claims.tsv")
     ]
 
 
@@ -185,24 +253,45 @@ def sweep_targets():
     ]
 
 
+def sweep_runs(ds):
+    """The specificity sweep's trained networks of base dataset ``ds``: (derived, kappa, seeded id)."""
+    sweep = config["sweeps"]["specificity"]
+    models = variant_ids(sweep["alpha"])
+    return [
+        (name, kappa, seeded_id(model, seed))
+        for name, (base, kappa, _) in SWEEP.items()
+        if base == ds
+        for model in models
+        for seed in range(sweep["seeds"])
+    ]
+
+
 def sweep_accuracy(wildcards):
-    """Rule specificity's inputs: per rho of the sweep and network, the fold's accuracy table."""
+    """Rule specificity's inputs: per kappa, network and seed, the fold's accuracy table."""
     fold = config["sweeps"]["specificity"]["fold"]
-    models = variant_ids(config["sweeps"]["specificity"]["alpha"])
     return [
         f"results/{name}/accuracy/{model}/fold{fold}.tsv"
+        for name, _, model in sweep_runs(wildcards.ds)
+    ]
+
+
+def sweep_values(wildcards):
+    """The kappa of each accuracy input of rule specificity, in the same order."""
+    return [kappa for _, kappa, _ in sweep_runs(wildcards.ds)]
+
+
+def sweep_difficulty(wildcards):
+    """Rule specificity's difficulty tables: one per kappa of the sweep."""
+    return [
+        f"results/{name}/difficulty.tsv"
         for name, (base, _, _) in SWEEP.items()
         if base == wildcards.ds
-        for model in models
     ]
 
 
-def sweep_rhos(wildcards):
-    """The rho of each input of rule specificity, in the same order."""
-    models = variant_ids(config["sweeps"]["specificity"]["alpha"])
-    return [
-        rho for base, rho, _ in SWEEP.values() if base == wildcards.ds for _ in models
-    ]
+def sweep_difficulty_values(wildcards):
+    """The kappa of each difficulty input of rule specificity, in the same order."""
+    return [kappa for base, kappa, _ in SWEEP.values() if base == wildcards.ds]
 
 
 def all_targets():
@@ -216,9 +305,33 @@ TRAINING_PARAMS = ("epochs", "batch_size", "learning_rate", "lr_decay", "precisi
 
 
 def training_params(wildcards):
-    """A param function: the keys of the job's `training` block that change the network."""
-    training = dcfg(wildcards.ds)["training"]
-    return canonical({key: training[key] for key in TRAINING_PARAMS})
+    """A param function: the keys of the job's `training` block that change the network.
+
+    ``updates`` where set, and under ``method`` the keys of the dataset's `method` block that
+    change this network and differ from today's readings (crossmodal.method.network_method):
+    a switch reruns exactly the networks it changes, and a config at today's readings keeps the
+    params its trainings were recorded with.
+    """
+    block = dcfg(wildcards.ds)
+    training = block["training"]
+    params = {key: training[key] for key in TRAINING_PARAMS}
+    if training.get("updates") is not None:
+        params["updates"] = training["updates"]
+    method = network_method(block.get("method"), wildcards.model, block["modalities"])
+    if method:
+        params["method"] = method
+    return canonical(params)
+
+
+def curve_networks():
+    """The networks of the learning curves (config learning_curves)."""
+    curves = config["learning_curves"]
+    return curve_ids(curves["alpha"], curves["combination_alpha"])
+
+
+def curve_updates(wildcards):
+    """A param function: the dataset's curve update counts (else learning_curves.updates)."""
+    return dcfg(wildcards.ds).get("curve_updates", config["learning_curves"]["updates"])
 
 
 def curve_targets():
@@ -226,4 +339,56 @@ def curve_targets():
         f"results/figures/learning_{ds}.{ext}"
         for ds in DATASETS
         for ext in ("pdf", "png")
+    ]
+
+
+def ablation_bases():
+    """The ablated datasets, in config order."""
+    return list(dict.fromkeys(level.base for level in ABLATION.values()))
+
+
+def ablation_targets():
+    return [
+        target
+        for ds in ablation_bases()
+        for target in (
+            f"results/ablation/{ds}.tsv",
+            f"results/figures/ablation_{ds}.pdf",
+            f"results/figures/ablation_{ds}.png",
+        )
+    ]
+
+
+def ablation_rows(ds):
+    """``[(level name, derived dataset, seeded network)]``: one per row of the ablation table."""
+    return [
+        (name, where, model)
+        for name, level in ABLATION.items()
+        if level.base == ds
+        for where, model in level_networks(ABLATION, name, config["ablation"]["seeds"])
+    ]
+
+
+def ablation_inputs(kind):
+    """Input function of the ablation rule; per row, the accuracy table or the features file."""
+    fold = config["ablation"]["fold"]
+    pattern = {
+        "accuracy": "results/{where}/accuracy/{model}/fold{fold}.tsv",
+        "features": "results/{where}/features/{model}/fold{fold}.npz",
+    }[kind]
+
+    def inputs(wildcards):
+        return [
+            pattern.format(where=where, model=model, fold=fold)
+            for _, where, model in ablation_rows(wildcards.ds)
+        ]
+
+    return inputs
+
+
+def ablation_levels(wildcards):
+    """A param function of the ablation rule; per row, its factor and level."""
+    return [
+        {"factor": ABLATION[name].factor, "level": ABLATION[name].level}
+        for name, _, _ in ablation_rows(wildcards.ds)
     ]

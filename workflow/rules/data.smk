@@ -15,6 +15,7 @@ rule synthesize:
         mem_mb=4000,
         runtime=30,
     params:
+        code=library_code("crossmodal.synthesize"),
         synthetic=ds_value("synthetic"),
         layout=ds_value("layout"),
         modalities=ds_value("modalities"),
@@ -22,9 +23,11 @@ rule synthesize:
         "../scripts/synthesize.py"
 
 
-# Ingest reads what the layout finds under `root`: for real data every scan file is an input
-# (found at DAG time by the layout adapter, nothing opened), so an added, removed or changed scan
-# reruns ingest and what follows; synthetic data depend on rule synthesize. Params: what the
+# Ingest reads what the layout finds under `root`. Real data: the layout adapter lists the scan
+# files while the DAG is built (nothing opened), and param `scans` digests their paths, sizes and
+# modification times, so an added, removed or replaced scan reruns ingest and what follows, also
+# a copy with an older time (`cp -p`), which an input's mtime misses; as inputs, every file would
+# also be printed with the job. Synthetic data depend on rule synthesize. Other params: what the
 # manifest and the scan checks depend on. Ingest also refuses a scan that patch sampling could
 # not draw from (patch_size, patches_per_class, sample_with_replacement: read by the script
 # from the config, not params): the manifest does not depend on them, so editing them reruns
@@ -43,8 +46,10 @@ rule ingest:
         mem_mb=8000,
         runtime=60,
     params:
+        code=library_code("crossmodal.ingest", "crossmodal.sample_patches"),
         root=lambda wc: raw_root(wc.ds),
         dataset=ingest_settings,
+        scans=scan_digest,
     script:
         "../scripts/ingest.py"
 
@@ -63,6 +68,7 @@ rule normalize:
         mem_mb=8000,
         runtime=120,
     params:
+        code=library_code("crossmodal.normalize"),
         modalities=ds_value("modalities"),
         classes=ds_value("classes"),
         mask=mask_settings,
@@ -85,6 +91,7 @@ rule folds:
         mem_mb=1000,
         runtime=10,
     params:
+        code=library_code("crossmodal.folds"),
         n_folds=ds_value("folds"),
         seed=ds_value("seed"),
     script:
@@ -105,6 +112,7 @@ rule sample_patches:
         mem_mb=8000,
         runtime=60,
     params:
+        code=library_code("crossmodal.sample_patches"),
         class_names=class_names,
         patches_per_class=ds_value("patches_per_class"),
         patch_size=ds_value("patch_size"),

@@ -1,4 +1,6 @@
-# Random-forest evaluation per network and fold, Table I cells, Table I and per-pair accuracies.
+# Random-forest evaluation per network and fold, Table I cells, Table I, per-pair accuracies and
+# the paper's claims. With training.seeds > 1 every network is trained and evaluated per seed
+# ({id}_seed{n}); the cells, pairs and claims average over folds x seeds.
 
 
 rule evaluate:
@@ -21,6 +23,7 @@ rule evaluate:
         mem_mb=8000,
         runtime=120,
     params:
+        code=library_code("crossmodal.evaluate"),
         modalities=ds_value("modalities"),
         seed=ds_value("seed"),
         max_train_patches=ds_value("max_forest_train_patches"),
@@ -43,6 +46,7 @@ rule cell:
         mem_mb=1000,
         runtime=10,
     params:
+        code=library_code("crossmodal.cell"),
         modalities=ds_value("modalities"),
     script:
         "../scripts/cell.py"
@@ -50,11 +54,7 @@ rule cell:
 
 rule pairs:
     input:
-        accuracy=lambda wc: [
-            f"results/{wc.ds}/accuracy/{net}/fold{k}.tsv"
-            for net in networks(wc.ds)
-            for k in folds(wc.ds)
-        ],
+        accuracy=dataset_accuracy,
     output:
         pairs="results/{ds}/pairs.csv",
     log:
@@ -66,10 +66,33 @@ rule pairs:
         mem_mb=1000,
         runtime=10,
     params:
+        code=library_code("crossmodal.pairs"),
         modalities=ds_value("modalities"),
         cells=lambda wc: cells(wc.ds),
     script:
         "../scripts/pairs.py"
+
+
+rule claims:
+    input:
+        accuracy=dataset_accuracy,
+    output:
+        claims="results/{ds}/claims.tsv",
+    log:
+        "logs/{ds}/claims.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.claims"),
+        modalities=ds_value("modalities"),
+        cells=lambda wc: cells(wc.ds),
+        paper=lambda wc: dcfg(wc.ds).get("paper"),
+    script:
+        "../scripts/claims.py"
 
 
 rule table:
@@ -77,6 +100,8 @@ rule table:
         cells=lambda wc: [
             f"results/{ds}/cells/{c}.tsv" for ds in DATASETS for c in cells(ds)
         ],
+        # table1.md ends with the claims in words
+        claims=[f"results/{ds}/claims.tsv" for ds in DATASETS],
     output:
         csv=report(
             "results/table1.csv", caption="../report/table1.rst", category="Table I"
@@ -91,6 +116,7 @@ rule table:
         mem_mb=1000,
         runtime=10,
     params:
+        code=library_code("crossmodal.table"),
         # dataset key -> "oai" / "brats" for datasets that reproduce the paper's experiments
         paper={ds: dcfg(ds).get("paper") for ds in DATASETS},
         modalities={ds: dcfg(ds)["modalities"] for ds in DATASETS},

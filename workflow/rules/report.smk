@@ -1,23 +1,11 @@
 # Figures 5-8. Each figure is a compute rule (writes a tidy table under results/{ds}/figdata/) and
 # a plot rule that draws only from that table.
-#
-# Rerunning only what changed: Snakemake's mtime trigger sees library code only when it is an
-# input. Every figure rule therefore lists, as `code` inputs, its library module and every module
-# of crossmodal.figures that module imports (read from its import statements by
-# crossmodal.figures.code_deps, so a shared helper such as style.py or feature_stats.py cannot be
-# forgotten). Editing fig7_plot.py reruns only the fig7 plot jobs; editing fig7_data.py reruns
-# fig7_data and its plot; nothing upstream (training, encoding, Table I forests) depends on them.
-# The paths are relative to the working directory, so moving the checkout does not change the
-# jobs' input lists (which would rerun them). Snakemake 9 compares the checksum of a small input
-# that is newer than the outputs: `touch` alone reruns nothing, an edit of the content does.
-# Params hold only what a job uses: a param change reruns the job.
+# Like every computing rule, each has a `code` param (common.smk, library_code): editing
+# fig7_plot.py reruns only the fig7 plot jobs; editing fig7_data.py reruns fig7_data and its plot.
 import os
-
-from crossmodal.figures.code_deps import code_inputs
 
 FIG_ALPHA = config["figures"]["alpha"]
 FIG_FOLD = config["figures"]["fold"]
-FIG_PACKAGE = Path(workflow.basedir) / "src" / "crossmodal" / "figures"
 # the four dropout x per-feature-normalization panels (a)-(d) of Fig. 6: as in the paper, (a) is
 # the basic model at alpha = 0 (Sec. V-B compares its feature SDs with the alpha > 0 models),
 # (b)-(d) are at figures.alpha
@@ -34,7 +22,6 @@ rule fig5_data:
         volumes="results/{ds}/volumes",
         patches="results/{ds}/patches",
         folds="results/{ds}/folds.tsv",
-        code=code_inputs(["fig5_data"], FIG_PACKAGE),
     output:
         table="results/{ds}/figdata/fig5.tsv",
     log:
@@ -46,6 +33,7 @@ rule fig5_data:
         mem_mb=4000,
         runtime=20,
     params:
+        code=library_code("crossmodal.figures.fig5_data"),
         modalities=ds_value("modalities"),
         classes=class_names,
         seed=ds_value("seed"),
@@ -62,7 +50,6 @@ rule fig6_data:
         features=lambda wc: [
             f"results/{wc.ds}/features/{m}/fold{FIG_FOLD}.npz" for m in FIG6_MODELS
         ],
-        code=code_inputs(["fig6_data"], FIG_PACKAGE),
     output:
         table="results/{ds}/figdata/fig6.tsv",
     log:
@@ -74,6 +61,7 @@ rule fig6_data:
         mem_mb=4000,
         runtime=60,
     params:
+        code=library_code("crossmodal.figures.fig6_data"),
         modalities=ds_value("modalities"),
         seed=ds_value("seed"),
         models=FIG6_MODELS,
@@ -91,7 +79,6 @@ rule fig7_data:
             for m in GRID_MODELS
             for k in folds(wc.ds)
         ],
-        code=code_inputs(["fig7_data"], FIG_PACKAGE),
     output:
         table="results/{ds}/figdata/fig7.tsv",
     log:
@@ -103,6 +90,7 @@ rule fig7_data:
         mem_mb=4000,
         runtime=60,
     params:
+        code=library_code("crossmodal.figures.fig7_data"),
         modalities=ds_value("modalities"),
         models=GRID_MODELS,
         folds=lambda wc: folds(wc.ds),
@@ -119,7 +107,6 @@ rule fig8_data:
             for k in folds(wc.ds)
         ],
         folds="results/{ds}/folds.tsv",
-        code=code_inputs(["fig8_data"], FIG_PACKAGE),
     output:
         table="results/{ds}/figdata/fig8.tsv",
     log:
@@ -134,6 +121,7 @@ rule fig8_data:
         mem_mb=8000,
         runtime=240,
     params:
+        code=library_code("crossmodal.figures.fig8_data"),
         modalities=ds_value("modalities"),
         seed=ds_value("seed"),
         max_train_patches=ds_value("max_forest_train_patches"),
@@ -148,8 +136,6 @@ rule fig8_data:
 rule fig_plot:
     input:
         table="results/{ds}/figdata/fig{fig}.tsv",
-        # the dispatcher, the figure's drawing module and what it imports (style.py)
-        code=lambda wc: code_inputs(["fig_plot", f"fig{wc.fig}_plot"], FIG_PACKAGE),
     output:
         # in the report: the vector PDF; fig_plot.rst includes the caption fig{fig}.rst (a
         # caption path cannot contain wildcards)
@@ -170,6 +156,12 @@ rule fig_plot:
         mem_mb=2000,
         runtime=10,
     params:
+        # fig_plot imports every figure's drawing module; a job runs its own figure's only
+        code=library_code(
+            "crossmodal.figures.fig_plot",
+            "crossmodal.figures.fig{fig}_plot",
+            skip=[f"crossmodal.figures.fig{n}_plot" for n in (5, 6, 7, 8)],
+        ),
         modalities=ds_value("modalities"),
         fig=lambda wc: int(wc.fig),
         caption=lambda wc: os.path.relpath(
