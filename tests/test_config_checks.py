@@ -203,3 +203,21 @@ def test_snakemake_stops_before_any_job_in_a_few_lines_naming_the_key(tmp_path, 
     assert key in output
     assert len(output.splitlines()) <= 20, output
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "name, delta",
+    [
+        ("configs/synthetic_seeds.yaml", {"seeds": 3}),
+        ("configs/synthetic_converged.yaml", {"epochs": 20}),
+    ],
+)
+def test_derived_configs_are_the_default_but_for_their_one_change(name, delta):
+    # A --configfile replaces config.yaml (Snakefile), so these configs copy it whole; a copy that
+    # drifts from it (the seeds config once lacked the knee's label 4) silently reruns everything
+    # from ingest in the default's directory. The learning-curve lengths are the default's only.
+    expected = load("config.yaml")
+    for block in expected["datasets"].values():
+        block.pop("curve_updates")
+        block["training"].update(delta)
+    assert load(name) == expected
