@@ -55,8 +55,9 @@ def specificity_plot(table_path: str | Path, pdf: str | Path, png: str | Path, *
         axes[2].plot(r2["value"], r2["predictability_r2"], marker="o", color="0.3")
         axes[2].set_ylim(min(0.0, float(r2["predictability_r2"].min())), 1.0)
         panel_label(axes[2], "c", "cross-modal R²")
-        for ax in axes:
+        for ax in axes[:2]:
             ax.set_xlabel("κ: 1 shared ... 0 default ... −1 specific")
+        axes[2].set_xlabel("κ")  # the long label overran the narrow panel's right edge
         axes[0].invert_xaxis()  # from the same image (left) to little in common (right)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=6)
