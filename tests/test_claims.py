@@ -127,10 +127,25 @@ def test_seeds_are_units_and_no_paper_row_gives_nan():
     table = by_key(claims_table(accuracy_rows(seeds=(0, 1), shift=1.0), dataset="mine",
                                 modalities=MODS, cells=CELLS, paper=None))
     row = table.loc["pfn_with_md_a0"]
-    assert row["n"] == 6 and row["our_difference"] == pytest.approx(5.0, abs=1e-9)
+    assert row["n"] == 6 and row["n_folds"] == 3 and row["our_difference"] == pytest.approx(5.0, abs=1e-9)
     assert row["verdict"] == "holds"
     assert table["paper_difference"].isna().all() and table["paper_in_ci"].isna().all()
     assert set(table["dataset"]) == {"mine"}
+
+
+def test_the_interval_is_over_fold_means_not_over_seeds_as_if_independent():
+    # pfn_with_md_a0 is +3, +1, +2 in folds 0-2 and the same for all 3 seeds of a fold: the
+    # seeds add no information about the test scans, so the interval is the 3 folds' one,
+    # 2 +- t(0.975, 2) x 1 / sqrt(3) (undecided), not the 9 units' 2 +- t(0.975, 8) x SD / 3,
+    # which would exclude 0 ([+1.33, +2.67]) by counting each fold three times
+    values = {("axial-md1-pfn1-a0.0", "cross"): [53, 51, 52]}
+    row = by_key(claims_table(accuracy_rows(seeds=(0, 1, 2), values=values), dataset="knee",
+                              modalities=MODS, cells=CELLS, paper=None)).loc["pfn_with_md_a0"]
+    half = T_975_2 / math.sqrt(3)
+    assert (row["n"], row["n_folds"]) == (9, 3)
+    assert row["our_difference"] == pytest.approx(2.0, abs=1e-9)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((2.0 - half, 2.0 + half), abs=1e-9)
+    assert row["verdict"] == "undecided"
 
 
 def test_interaction_and_margin_contrasts():
@@ -195,7 +210,7 @@ def test_write_read_and_words(tmp_path):
     line = [w for w in words if "costs less than 2 points" in w][0]
     assert line.startswith("- ") and "(margin -2)" in line
     five = [w for w in words if w.startswith("- holds: With modality dropout, per-feature normalization")][0]
-    assert five.endswith("ours +5.0 [+5.0, +5.0] (n = 3), paper +33.6, outside our interval.")
+    assert five.endswith("ours +5.0 [+5.0, +5.0] (n = 3, 3 folds), paper +33.6, outside our interval.")
     broken = tmp_path / "broken.tsv"
     back.assign(verdict="maybe").to_csv(broken, sep="\t", index=False)
     with pytest.raises(InputError, match="unknown verdicts"):

@@ -169,7 +169,7 @@ def test_markdown_ends_with_the_claims_in_words(tmp_path):
         pd.DataFrame([{
             "dataset": ds, "key": "k", "claim": "A beats B", "contrast": "cross[baseline-all] - cross[baseline-single]",
             "margin": 0.0, "paper_difference": 1.0 if ds == "knee" else None, "our_difference": 2.0,
-            "ci_low": 0.5, "ci_high": 3.5, "n": 3, "verdict": "holds", "paper_in_ci": ds == "knee" or None,
+            "ci_low": 0.5, "ci_high": 3.5, "n": 3, "n_folds": 3, "verdict": "holds", "paper_in_ci": ds == "knee" or None,
             "section": "V-A"}], columns=CLAIM_COLUMNS).to_csv(path, sep="\t", index=False)
         claims.append(path)
     md = tmp_path / "table1.md"
@@ -180,7 +180,7 @@ def test_markdown_ends_with_the_claims_in_words(tmp_path):
     assert text == table_text + "\n".join(words) + "\n"
     assert text.splitlines()[-11:] == [
         "### knee", "", "holds: 1, contradicted: 0, undecided: 0", "",
-        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3), paper +1.0, inside our interval.",
+        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3, 3 folds), paper +1.0, inside our interval.",
         "", "### brain", "", "holds: 1, contradicted: 0, undecided: 0", "",
-        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3).",
+        "- holds: A beats B: ours +2.0 [+0.5, +3.5] (n = 3, 3 folds).",
     ]

@@ -55,20 +55,26 @@ the paper has no such cell or the dataset has no ``paper:`` key).
 
 Statistics. A unit is one (fold, seed) (:func:`crossmodal.cell.unit_means`); the contrast is
 evaluated per unit -- paired: every term of a unit comes from the same fold's test scans and
-forests -- and ``our_difference`` is its mean over the n units. The 95 % interval is Student's
-t interval of the mean of the n paired differences, mean +- t(0.975, n - 1) x SD / sqrt(n).
-Why not a bootstrap: with n as small as 3 folds x 1 seed a percentile bootstrap of the mean
-never leaves the range of the three values, and the range of 3 draws covers the median of a
-symmetric distribution with probability only 1 - 2 x 0.5^3 = 75 %, so its nominal 95 % is
-badly anti-conservative; the t interval has exact 95 % coverage for normal differences and
-widens with t(0.975, 2) = 4.30 as it should at n = 3. Caveats: folds share training scans and
-the seeds of a fold share its test scans, so the units are not independent and the interval
-is, if anything, too narrow; and each of the claims has its own 95 % interval, without a
-correction for testing several. Zero spread (every unit the same difference) gives a
-zero-width interval at that difference; one unit gives no interval (NaN).
+forests -- and ``our_difference`` is its mean over the ``n`` units. The 95 % interval is
+Student's t interval over the ``n_folds`` fold means of those differences (seeds averaged within
+each fold), mean +- t(0.975, n_folds - 1) x SD / sqrt(n_folds). Why per fold and not over the n
+units: seeds are nested in folds -- the seeds of a fold share its training and test scans, so
+they vary only by training noise, while the folds also vary by which scans are tested on. A t
+interval over all n = folds x seeds units as if independent would count that shared test-set
+variation once per seed and come out too narrow (by up to sqrt(seeds)); the fold means are
+independent draws of the same mean for a balanced design, and more seeds still narrow the
+interval by shrinking the training noise in each fold mean. With one seed both are the same.
+Why not a bootstrap: with 3 folds a percentile bootstrap of the mean never leaves the range of
+the three values, and the range of 3 draws covers the median of a symmetric distribution with
+probability only 1 - 2 x 0.5^3 = 75 %, so its nominal 95 % is badly anti-conservative; the t
+interval has exact 95 % coverage for normal differences and widens with t(0.975, 2) = 4.30 as it
+should at 3 folds. Caveats: folds still share training scans, so even the fold means are not
+fully independent; and each of the claims has its own 95 % interval, without a correction for
+testing several. Zero spread (every fold the same difference) gives a zero-width interval at
+that difference; one fold gives no interval (NaN).
 
 Verdict: ``holds`` when the interval lies above ``margin``, ``contradicted`` when it lies below,
-``undecided`` when it contains the margin (or there is no interval, n = 1), ``untested`` when
+``undecided`` when it contains the margin (or there is no interval: one fold), ``untested`` when
 the grid lacks a cell of the contrast. ``paper_in_ci``: whether the paper's difference lies
 inside our interval (the sign can hold while the size does not); empty without either.
 
@@ -104,6 +110,7 @@ CLAIM_COLUMNS = [
     "ci_low",
     "ci_high",
     "n",
+    "n_folds",
     "verdict",
     "paper_in_ci",
     "section",
@@ -352,7 +359,7 @@ def evaluate_claim(
     terms = [(t, select_cells(t.selector, cells)) for t in parse_contrast(claim.contrast)]
     if any(not chosen for _, chosen in terms):
         return {**row, "paper_difference": math.nan, "our_difference": math.nan,
-                "ci_low": math.nan, "ci_high": math.nan, "n": 0, "verdict": "untested",
+                "ci_low": math.nan, "ci_high": math.nan, "n": 0, "n_folds": 0, "verdict": "untested",
                 "paper_in_ci": pd.NA}  # fmt: skip
     series = [units[(cell, t.setting)] for t, chosen in terms for cell in chosen]
     index = series[0].index
@@ -362,14 +369,15 @@ def evaluate_claim(
         t.weight * sum(units[(cell, t.setting)].reindex(index) for cell in chosen) / len(chosen)
         for t, chosen in terms
     )
-    low, high = t_interval(differences.to_numpy())
+    per_fold = differences.groupby(level="fold").mean()  # seeds are nested in folds: module doc
+    low, high = t_interval(per_fold.to_numpy())
     paper = sum(
         t.weight * sum(paper_values.get((cell, t.setting), math.nan) for cell in chosen) / len(chosen)
         for t, chosen in terms
     )
     inside = pd.NA if math.isnan(paper) or math.isnan(low) else bool(low <= paper <= high)
     return {**row, "paper_difference": paper, "our_difference": float(differences.mean()),
-            "ci_low": low, "ci_high": high, "n": len(differences),
+            "ci_low": low, "ci_high": high, "n": len(differences), "n_folds": len(per_fold),
             "verdict": verdict(low, high, claim.margin), "paper_in_ci": inside}  # fmt: skip
 
 
@@ -489,8 +497,9 @@ def claims_markdown(claims: pd.DataFrame, datasets: list[str]) -> list[str]:
         "## Which of the paper's claims hold",
         "",
         "Each claim is a difference between cells (results/{ds}/claims.tsv, column contrast) in "
-        "percentage points: ours is the mean over the units (fold, seed) with its 95 % Student "
-        "t interval over the paired per-unit differences; it holds when the interval lies above "
+        "percentage points: ours is the mean over the n units (fold, seed), paired within each "
+        "unit, with its 95 % Student t interval over the fold means (seeds share their fold's "
+        "scans, so the folds are the independent units); it holds when the interval lies above "
         "the claim's margin (0 unless stated), is contradicted when it lies below, and is "
         "undecided when it contains the margin.",
     ]
@@ -506,7 +515,7 @@ def _claim_words(row) -> str:
     if row.verdict == "untested":
         return f"untested: {row.claim}{margin}: the grid lacks a cell of `{row.contrast}`."
     interval = "" if pd.isna(row.ci_low) else f" [{_signed(row.ci_low)}, {_signed(row.ci_high)}]"
-    text = f"{row.verdict}: {row.claim}{margin}: ours {_signed(row.our_difference)}{interval} (n = {row.n})"
+    text = f"{row.verdict}: {row.claim}{margin}: ours {_signed(row.our_difference)}{interval} (n = {row.n}, {row.n_folds} folds)"
     if pd.isna(row.paper_difference):
         return text + "."
     where = "" if pd.isna(row.paper_in_ci) else (
