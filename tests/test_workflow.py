@@ -87,6 +87,7 @@ def test_table1_has_every_cell(smoke_run):
         assert list(claims.columns) == CLAIM_COLUMNS and claims["key"].tolist() == [c.key for c in CLAIMS]
         # every claim's cells are in the smoke grid; one unit per fold; no paper key
         assert (claims["n"] == cfg["datasets"][ds]["folds"]).all()
+        assert (claims["n_folds"] == cfg["datasets"][ds]["folds"]).all()
         assert claims["verdict"].isin(["holds", "contradicted", "undecided"]).all()
         assert claims["paper_difference"].isna().all()
     text = (smoke_run["workdir"] / "results/table1.md").read_text()
