@@ -336,9 +336,13 @@ def curve_updates(wildcards):
 
 def curve_targets():
     return [
-        f"results/figures/learning_{ds}.{ext}"
+        path
         for ds in DATASETS
-        for ext in ("pdf", "png")
+        for path in (
+            f"results/figures/learning_{ds}.pdf",
+            f"results/figures/learning_{ds}.png",
+            f"results/curves/plateau_{ds}.tsv",
+        )
     ]
 
 

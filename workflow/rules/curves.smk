@@ -3,7 +3,7 @@
 # learning_curves.alpha, the dropout + normalization network at each of
 # learning_curves.combination_alpha and baseline-all, trained past the default length and
 # evaluated with the Table I forests at log-spaced update counts (the dataset's curve_updates,
-# else learning_curves.updates).
+# else learning_curves.updates); rule plateau reads where each curve flattens.
 #   snakemake --cores all curves
 
 
@@ -60,6 +60,26 @@ rule curve_tables:
         modalities=ds_value("modalities"),
     script:
         "../scripts/curve_tables.py"
+
+
+rule plateau:
+    input:
+        table="results/curves/learning_{ds}.tsv",
+    output:
+        table="results/curves/plateau_{ds}.tsv",
+    log:
+        "logs/{ds}/plateau.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.plateau"),
+        tolerance=config["learning_curves"]["plateau_tolerance"],
+    script:
+        "../scripts/plateau.py"
 
 
 rule learning_plot:
