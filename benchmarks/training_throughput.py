@@ -18,8 +18,9 @@ lines for the demo scale (11^3 patches, widths 16/32/32, 32 features: the networ
 paper scale (15^3, 32/64/64, 128), a line on bfloat16 on this CPU, and, with a CUDA GPU, the
 same on the GPU plus the GPU-hours of the paper's whole grid from the measured step times.
 
-Usage: ``python benchmarks/training_throughput.py [--rounds 8] [--threads 1] [--skip-paper]``
-(~3 min on a 2-core CPU).
+Usage: ``python benchmarks/training_throughput.py [--rounds 8] [--threads 1] [--skip-paper]
+[--device all|cpu|cuda]`` (~3 min on a 2-core CPU; ``--device cuda`` measures the GPU alone, as
+``benchmarks/gpu_check.sh`` does on a lent GPU machine).
 """
 
 from __future__ import annotations
@@ -205,12 +206,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps per round and variant")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (rule train uses 1 by default)")
     parser.add_argument("--skip-paper", action="store_true", help="demo scale only (the paper scale takes minutes)")
+    parser.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
+                        help="where to measure: the CPU, the CUDA GPU, or both (default; the GPU where there is one)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} CPU thread(s) of {os.cpu_count()}, load average "
           f"{os.getloadavg()[0]:.1f}; CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"native bf16: {cpu_has_native_bf16()}; batch {BATCH}; median step times, old and new interleaved")  # fmt: skip
-    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: PyTorch sees no CUDA GPU here")
+    devices = [torch.device(d) for d in ("cpu", "cuda")
+               if args.device in ("all", d) and (d == "cpu" or torch.cuda.is_available())]  # fmt: skip
     scales = ["demo"] + ([] if args.skip_paper else ["paper"])
     measured = {}
     for device in devices:
@@ -222,7 +228,8 @@ def main() -> None:
                 print(f"speed-up, {scale} scale, M={m}{where}: {r['old'] / r['new']:.2f}x "
                       f"(old fp32 contiguous {1000 * r['old']:.1f} ms/step, new {r['precision']} "
                       f"channels-last {1000 * r['new']:.1f} ms/step)")  # fmt: skip
-    print(bf16_line(args.rounds))
+    if args.device != "cuda":
+        print(bf16_line(args.rounds))
     if torch.cuda.is_available() and not args.skip_paper:
         device = torch.device("cuda")
         single = single_path_seconds("paper", device)
