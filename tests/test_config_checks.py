@@ -206,18 +206,19 @@ def test_snakemake_stops_before_any_job_in_a_few_lines_naming_the_key(tmp_path, 
 
 
 @pytest.mark.parametrize(
-    "name, delta",
+    "name, deltas",
     [
-        ("configs/synthetic_seeds.yaml", {"seeds": 3}),
-        ("configs/synthetic_converged.yaml", {"epochs": 20}),
+        ("configs/synthetic_seeds.yaml", {"synthetic_knee": {"seeds": 3}, "synthetic_brats": {"seeds": 3}}),
+        # the lengths where the learning curves flatten (docs/results.md, Learning curves)
+        ("configs/synthetic_converged.yaml", {"synthetic_knee": {"updates": 16384}, "synthetic_brats": {"updates": 8192}}),
     ],
 )
-def test_derived_configs_are_the_default_but_for_their_one_change(name, delta):
+def test_derived_configs_are_the_default_but_for_their_one_change(name, deltas):
     # A --configfile replaces config.yaml (Snakefile), so these configs copy it whole; a copy that
     # drifts from it (the seeds config once lacked the knee's label 4) silently reruns everything
     # from ingest in the default's directory. The learning-curve lengths are the default's only.
     expected = load("config.yaml")
-    for block in expected["datasets"].values():
+    for name_, block in expected["datasets"].items():
         block.pop("curve_updates")
-        block["training"].update(delta)
+        block["training"].update(deltas[name_])
     assert load(name) == expected
