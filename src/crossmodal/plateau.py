@@ -8,9 +8,10 @@ network and measure (same- and cross-modality accuracy, percent):
 * ``final_level``: the mean of the last ``final_points`` points;
 * ``plateau_updates`` / ``plateau_epochs``: the first update count from which every point lies
   within ``tolerance`` of ``final_level``;
-* ``reached``: that flat stretch holds at least ``final_points + 1`` points (with log-spaced
-  update counts: it has lasted at least two doublings); otherwise the curve may still be rising
-  and the measured range is too short to say where it flattens;
+* ``reached``: that flat stretch holds at least ``final_points + 1`` points (with the
+  log-spaced ``curve_updates``, about two doublings; less where the default length adds a point
+  between two of them); otherwise the curve may still be rising and the measured range is too
+  short to say where it flattens;
 * ``default_value`` / ``gap_at_default``: the point at the config's default length and how far
   below the final level it lies;
 * ``seconds_per_update``: training seconds per update over the whole curve (evaluation time
