@@ -194,6 +194,20 @@ def test_contrast_parsing_and_selection():
     assert len({c.key for c in CLAIMS}) == len(CLAIMS)
 
 
+def test_one_fold_gives_no_interval_and_every_verdict_undecided():
+    """run_folds=0: the differences are measured, but one fold mean has no t interval."""
+    one_fold = accuracy_rows()
+    table = by_key(claims_table(one_fold[one_fold["fold"] == 0], dataset="knee", modalities=MODS,
+                                cells=CELLS, paper="oai"))
+    row = table.loc["md_with_pfn_a0"]
+    assert row["our_difference"] == pytest.approx(30.0) and row["n"] == 1 and row["n_folds"] == 1
+    assert math.isnan(row["ci_low"]) and math.isnan(row["ci_high"]) and pd.isna(row["paper_in_ci"])
+    assert set(table["verdict"]) == {"undecided"}
+    words = claims_markdown(table.reset_index().assign(dataset="knee"), ["knee"])
+    line = [w for w in words if w.startswith("- undecided: With per-feature normalization, modality")][0]
+    assert line.endswith("ours +30.0 (n = 1, 1 fold: no interval), paper +33.4.")
+
+
 def test_write_read_and_words(tmp_path):
     path = tmp_path / "acc.tsv"
     accuracy_rows().to_csv(path, sep="\t", index=False)

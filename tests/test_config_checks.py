@@ -87,6 +87,9 @@ def test_a_block_validated_alone_gets_the_defaults_snakemake_fills():
         (lambda c: c["datasets"]["smoke_knee"].update(layout="nifti"), "nifti"),
         (lambda c: c["datasets"]["smoke_knee"]["training"].update(epoch=3), "epoch"),
         (lambda c: c.update(grid={"alpha": [2.0]}), "2.0"),
+        (lambda c: c.update(run_folds=[0, 0]), "run_folds"),
+        (lambda c: c.update(run_folds=-1), "run_folds"),
+        (lambda c: c.update(run_folds=["0"]), "run_folds"),
     ],
 )
 def test_schema_rejects_bad_keys_types_and_values(edit, message):
@@ -107,6 +110,9 @@ def test_schema_rejects_bad_keys_types_and_values(edit, message):
         ),
         (lambda c: c["datasets"]["smoke_knee"]["classes"][0].update(values=[5]), "raw label 0"),
         (lambda c: c["figures"].update(fold=2), "figures.fold"),
+        (lambda c: c.update(run_folds=[0, 2]),
+         r"^config run_folds = \[0, 2\] names fold 2 but datasets\.smoke_knee\.folds = 2"),
+        (lambda c: c.update(run_folds=2), r"^config run_folds = 2 names fold 2 but"),
         (lambda c: c["figures"].update(fig5_model="axial-md1-pfn1-a0.3"), "fig5_model"),
         (lambda c: c["figures"].update(alpha=0.3), "figures.alpha"),
         (lambda c: c["grid"].update(modality_dropout=[1]), "grid.modality_dropout"),

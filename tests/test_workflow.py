@@ -501,3 +501,31 @@ def test_more_seeds_train_only_the_new_networks(smoke_run, tmp_path):
     assert not np.allclose(seed0["test_features"], seed1["test_features"])
     four = dry(work, 4)
     assert four["train"] == four["evaluate"] == 3 * per_seed - 1, four
+
+
+def test_run_folds_trains_and_averages_only_those_folds(smoke_run, tmp_path):
+    """run_folds=1 schedules one fold's trainings; on the finished two-fold run, 0 rebuilds
+    the cells and claims from fold 0 and trains, evaluates and re-splits nothing."""
+    code, work = smoke_run["code"], smoke_run["workdir"]
+    cfg = smoke_config(smoke_run)
+    per_fold = sum(len(network_ids(cfg["grid"], d["modalities"])) for d in cfg["datasets"].values())
+    n_cells = len(cfg["datasets"]) * (len(axial_model_ids(cfg["grid"])) + 2)
+
+    def dry(workdir, run_folds):
+        run = snakemake(code, workdir, "results/table1.csv", "-n", "--quiet", "rules",
+                        "--configfile", str(code / "configs" / "smoke.yaml"),
+                        "--config", f"run_folds={run_folds}")
+        assert run.returncode == 0, describe(run)
+        return job_counts(run), run.stdout + run.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    counts, _ = dry(empty, "1")
+    assert counts["train"] == counts["evaluate"] == per_fold, counts
+    counts, _ = dry(work, "0")
+    assert "train" not in counts and "evaluate" not in counts and "folds" not in counts, counts
+    assert counts["cell"] == n_cells and counts["claims"] == len(cfg["datasets"]), counts
+    run = snakemake(code, work, "-n", "--configfile", str(code / "configs" / "smoke.yaml"),
+                    "--config", "run_folds=2")
+    assert run.returncode != 0
+    assert "run_folds = 2 names fold 2 but datasets.smoke_knee.folds = 2" in run.stdout + run.stderr

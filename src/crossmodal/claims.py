@@ -515,7 +515,8 @@ def _claim_words(row) -> str:
     if row.verdict == "untested":
         return f"untested: {row.claim}{margin}: the grid lacks a cell of `{row.contrast}`."
     interval = "" if pd.isna(row.ci_low) else f" [{_signed(row.ci_low)}, {_signed(row.ci_high)}]"
-    text = f"{row.verdict}: {row.claim}{margin}: ours {_signed(row.our_difference)}{interval} (n = {row.n}, {row.n_folds} folds)"
+    units = f"n = {row.n}, {row.n_folds} fold" + ("s" if row.n_folds != 1 else ": no interval")
+    text = f"{row.verdict}: {row.claim}{margin}: ours {_signed(row.our_difference)}{interval} ({units})"
     if pd.isna(row.paper_difference):
         return text + "."
     where = "" if pd.isna(row.paper_in_ci) else (

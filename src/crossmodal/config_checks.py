@@ -175,6 +175,12 @@ def _check_source(ds: dict, name: str) -> None:
         check_root(ds["root"], ds["layout"], key)
 
 
+def run_folds(config: dict) -> list[int] | None:
+    """The validated ``run_folds`` as a list of fold numbers, or ``None`` for every fold."""
+    value = config["run_folds"]
+    return [value] if isinstance(value, int) else value
+
+
 def check_config(config: dict) -> None:
     """Check cross-key constraints of a schema-validated config.
 
@@ -210,6 +216,12 @@ def check_config(config: dict) -> None:
         names = [c["name"] for c in ds["classes"]]
         if len(set(names)) != len(names):
             raise InputError(f"config {key}.classes: class names repeat: {names}")
+        beyond = [k for k in run_folds(config) or [] if k >= ds["folds"]]
+        if beyond:
+            raise InputError(
+                f"config run_folds = {config['run_folds']} names fold {beyond[0]} but {key}.folds "
+                f"= {ds['folds']}: folds are numbered from 0"
+            )
         if config["figures"]["fold"] >= ds["folds"]:
             raise InputError(
                 f"config figures.fold = {config['figures']['fold']} but {key}.folds = "

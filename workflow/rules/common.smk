@@ -17,6 +17,7 @@ from crossmodal.model_ids import (
 )
 
 from crossmodal.code_hash import LibraryCode
+from crossmodal.config_checks import run_folds
 from crossmodal.logs import exit_on_input_error
 from crossmodal.ablation import ablation_datasets, level_networks, paper_key
 from crossmodal.method import network_method
@@ -127,7 +128,8 @@ def raw_root(ds):
 
 
 def folds(ds):
-    return list(range(dcfg(ds)["folds"]))
+    """The folds whose networks Table I, pairs, claims and Figs. 7-8 use (config run_folds)."""
+    return run_folds(config) or list(range(dcfg(ds)["folds"]))
 
 
 def networks(ds):
