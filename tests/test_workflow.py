@@ -123,6 +123,44 @@ def test_difficulty_tables_and_the_specificity_sweep_built(smoke_run):
         assert (work / f"results/figures/specificity_smoke_brats.{ext}").stat().st_size > 1000
 
 
+def job_events(log: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Snakemake's log as (``start``/``finish``, rule, wildcard values) in log order."""
+    events, rule, jobs = [], None, {}
+    for line in log.splitlines():
+        if match := re.fullmatch(r"(?:local)?rule (\w+):", line):
+            rule, jobid = match.group(1), None
+        elif rule and (match := re.fullmatch(r"    jobid: (\d+)", line)):
+            jobid = match.group(1)
+        elif rule and line.startswith("    wildcards: "):
+            wildcards = tuple(item.split("=", 1)[1] for item in line[len("    wildcards: "):].split(", "))
+            jobs[jobid] = (rule, wildcards)
+            events.append(("start", rule, wildcards))
+            rule = None
+        elif match := re.fullmatch(r"Finished jobid: (\d+) \(Rule: (\w+)\)", line):
+            if match.group(1) in jobs:
+                events.append(("finish", *jobs[match.group(1)]))
+    return events
+
+
+def test_each_network_is_evaluated_before_the_next_training_starts(smoke_run):
+    """Rule evaluate's priority: a run stopped part-way has evaluated every network it trained."""
+    events = job_events(smoke_run["run"].stderr)
+    evaluated_anywhere = {key for event, rule, key in events if rule == "evaluate"}
+    trained, evaluated, starts = set(), set(), 0
+    for event, rule, key in events:
+        if (event, rule) == ("finish", "train"):
+            trained.add(key)
+        elif (event, rule) == ("start", "evaluate"):
+            evaluated.add(key)
+        elif (event, rule) == ("start", "train"):
+            starts += 1
+            waiting = (trained & evaluated_anywhere) - evaluated
+            assert not waiting, f"training {key} started while trained {sorted(waiting)} waited for evaluation"
+    # `snakemake all -n --configfile configs/smoke.yaml`: 75 train jobs (Table I's grid and the
+    # specificity sweep), each evaluated
+    assert starts == len(trained) == len(evaluated_anywhere) == 75
+
+
 def test_nothing_left_to_do_after_the_run(smoke_run):
     run = snakemake(
         smoke_run["code"], smoke_run["workdir"], "all", "-n", "--configfile",

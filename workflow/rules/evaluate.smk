@@ -12,6 +12,10 @@ rule evaluate:
         "logs/{ds}/evaluate/{model}/fold{fold}.log",
     benchmark:
         "results/benchmarks/{ds}/evaluate/{model}/fold{fold}.tsv"
+    # a trained network is evaluated before the next training starts, so a run stopped part-way
+    # (a killed session, a wall-time limit) leaves an accuracy for every network it trained;
+    # without it Snakemake started the queued trainings first
+    priority: 1
     conda:
         "../../envs/crossmodal.yaml"
     # forests use n_jobs = threads. One by default: at demo scale a job is mostly Python
