@@ -9,8 +9,8 @@ min_version("9.27.1")
 # This checkout's library, ahead of any installed crossmodal (the jobs' scripts do the same).
 sys.path.insert(0, f"{workflow.basedir}/src")
 
-from crossmodal.config_checks import check_config, check_schema
-from crossmodal.logs import exit_on_input_error
+from crossmodal.common.config_checks import check_config, check_schema
+from crossmodal.common.logs import exit_on_input_error
 
 # config.yaml next to this file is the default; a --configfile replaces it (Snakemake would
 # otherwise merge the two, mixing the default datasets into e.g. the smoke run).

@@ -1,9 +1,9 @@
 """What the ablation (`snakemake ablations`, config ``ablation``) costs: trainings and CPU time.
 
 Counts the trainings of the ablation from a config exactly as the workflow derives them
-(:func:`crossmodal.ablation.ablation_datasets`, :func:`crossmodal.ablation.level_networks`: a
+(:func:`crossmodal.studies.ablation.ablation_datasets`, :func:`crossmodal.studies.ablation.level_networks`: a
 method level trains only the networks it changes), and times the training loop of each
-dataset's networks on this machine: :func:`crossmodal.train.fit` on random volumes (memory-mapped,
+dataset's networks on this machine: :func:`crossmodal.training.train.fit` on random volumes (memory-mapped,
 as rule ``train`` reads them) with the dataset's patch size, widths, features and batch size,
 for the axial network with dropout and per-feature normalization and for ``baseline-all``
 (one path, one modality per sample). The time per update is the median over epochs of the
@@ -31,13 +31,13 @@ import torch
 import yaml
 from snakemake.utils import validate
 
-from crossmodal.ablation import ablation_datasets, level_networks
-from crossmodal.gather.mapped_volumes import MappedVolumes
-from crossmodal.model_ids import parse_model_id, split_seed
-from crossmodal.patch_sets import PatchSet
-from crossmodal.precision import Compute
-from crossmodal.trainer import Trainer
-from crossmodal.training_job import TrainSettings
+from crossmodal.common.model_ids import parse_model_id, split_seed
+from crossmodal.data.gather.mapped_volumes import MappedVolumes
+from crossmodal.data.patch_sets import PatchSet
+from crossmodal.studies.ablation import ablation_datasets, level_networks
+from crossmodal.training.precision import Compute
+from crossmodal.training.trainer import Trainer
+from crossmodal.training.training_job import TrainSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def trainings(config: dict) -> dict[str, dict[str, int]]:
 
 
 def seconds_per_update(block: dict, model_id: str, updates: int) -> float:
-    """Median seconds per SGD update of the :class:`~crossmodal.trainer.Trainer` for one network of a dataset block."""
+    """Median seconds per SGD update of the :class:`~crossmodal.training.trainer.Trainer` for one network of a dataset block."""
     modalities = list(block["modalities"])
     p = int(block["patch_size"])
     rng = np.random.default_rng(0)

@@ -1,9 +1,9 @@
 """What the ``code`` params add to building the DAG: every rule's library-code hash, from nothing.
 
 Each computing rule's ``code`` param (``library_code`` in workflow/rules/common.smk) hashes its
-entry module and every ``crossmodal`` module that one imports (:mod:`crossmodal.code_hash`).
+entry module and every ``crossmodal`` module that one imports (:mod:`crossmodal.common.code_hash`).
 A dry run of ``all`` evaluates every rule's param; this script does the same work in a fresh
-:class:`~crossmodal.code_hash.LibraryCode` per repeat (each module read and parsed once, as in one
+:class:`~crossmodal.common.code_hash.LibraryCode` per repeat (each module read and parsed once, as in one
 Snakemake process), for the entry modules the rule files name, and prints the fastest repeat.
 
 Usage (seconds)::
@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from crossmodal.code_hash import LibraryCode  # noqa: E402
+from crossmodal.common.code_hash import LibraryCode  # noqa: E402
 
 
 def rule_entries() -> list[tuple[str, ...]]:

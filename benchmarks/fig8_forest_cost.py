@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from crossmodal.figures.fig8_data import capped_counts, fold_accuracy
-from crossmodal.features import Features
+from crossmodal.training.features import Features
 
 
 def synthetic(n_train: int, n_test: int, n_features: int, n_modalities: int, seed: int = 0):

@@ -33,7 +33,7 @@ cat "$out/machine.txt"
 timeout "${GPU_CHECK_BENCH_S:-180}" python3 benchmarks/training_throughput.py --device cuda --rounds 4 2>&1 | tee "$out/throughput.txt"
 
 # One GPU shared by 8 trainings at once: each takes cuda:0 without the per-GPU lock
-# (crossmodal.devices), so that the small default networks keep the GPU busy.
+# (crossmodal.training.devices), so that the small default networks keep the GPU busy.
 export CROSSMODAL_GPU_LOCKS=0
 start=$(date +%s)
 timeout "${GPU_CHECK_RUN_S:-360}" python3 -m snakemake results/table1.csv --cores all --resources gpu=8 --scheduler greedy \

@@ -12,7 +12,7 @@ memory, and is timed from raw arrays to the last patch:
 
 * ``pipeline_cpu`` (printed first): what training and encoding do on the CPU:
   ``sample_centres`` (exactly N per class, without replacement), then
-  ``crossmodal.gather.open_patch_source(..., "cpu", ...)`` (the volume stays a read-only
+  ``crossmodal.data.gather.open_patch_source(..., "cpu", ...)`` (the volume stays a read-only
   memory map; nothing is copied) and its ``gather`` in shuffled batches of 64 (the training
   batch);
 * ``volume_stack``: the same sampling + ``VolumeStack`` (the volume copied into one tensor,
@@ -55,7 +55,7 @@ def peak_rss_mb() -> float:
 
 def make_volume(shape: tuple[int, int, int], seed: int = 0):
     """A knee-like label map, its dilated mask and two modalities with class-dependent intensity."""
-    from crossmodal.normalize import dilate
+    from crossmodal.data.normalize import dilate
 
     x, y, z = shape
     xx, yy, zz = np.ogrid[:x, :y, :z]
@@ -84,9 +84,9 @@ def make_volume(shape: tuple[int, int, int], seed: int = 0):
 def run_ours(data: Path, n: int, patch_size: int, pipeline: bool, threads: int) -> dict:
     import torch
 
-    from crossmodal.gather import open_patch_source
-    from crossmodal.gather.volume_stack import VolumeStack
-    from crossmodal.sample_patches import sample_centres
+    from crossmodal.data.gather import open_patch_source
+    from crossmodal.data.gather.volume_stack import VolumeStack
+    from crossmodal.data.sample_patches import sample_centres
 
     torch.set_num_threads(threads)
     labels, mask = np.load(data / "labels.npy"), np.load(data / "mask.npy")
@@ -185,7 +185,7 @@ def main() -> None:
         images, labels, mask = make_volume(shape)
         for name, array in [("scan", images), ("labels", labels), ("mask", mask)]:
             np.save(data / f"{name}.npy", array)
-        # the volumes/ format that crossmodal.gather.open_patch_source reads
+        # the volumes/ format that crossmodal.data.gather.open_patch_source reads
         (data / "index.tsv").write_text(f"scan_id\tpatch_size\nscan\t{args.patch_size}\n")
         voxels = np.bincount(labels[mask], minlength=3)
         print(f"volume {shape} x 2 modalities, {images.nbytes / 1e6:.0f} MB float32; mask voxels per "

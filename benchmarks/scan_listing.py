@@ -1,6 +1,6 @@
 """Cost, before any job, of listing and checking a BraTS-sized real dataset (rule ingest's param).
 
-While Snakemake builds the job graph (a dry run too), ``crossmodal.ingest.scan_listing`` lists a
+While Snakemake builds the job graph (a dry run too), ``crossmodal.data.ingest.scan_listing`` lists a
 real dataset's scans with its layout adapter, checks the folds against the subjects, and calls
 ``stat`` and ``access`` on every scan file, whose paths, sizes and modification times it digests
 (the param that reruns ingest when a scan changes). This script writes a BraTS 2021 training
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crossmodal.ingest import find_scans, scan_listing
+from crossmodal.data.ingest import find_scans, scan_listing
 
 SUFFIXES = ("t1", "t1ce", "t2", "flair", "seg")
 FILE_BYTES = 2_500_000  # about a BraTS 2021 .nii.gz; sparse, so the disk holds none of it

@@ -1,16 +1,16 @@
 """Training-step throughput: the pipeline's step against the step of the earlier code, side by side.
 
-Both steps are one SGD update (:func:`crossmodal.trainer.sgd_step`) on a batch of 64 patches
+Both steps are one SGD update (:func:`crossmodal.training.trainer.sgd_step`) on a batch of 64 patches
 gathered on the fly, for the axial network with modality dropout and per-feature normalization
 (the most expensive variant), M = 2 (knee) and M = 4 (brain):
 
 * ``old``: float32, contiguous weights, patches from a
-  :class:`crossmodal.gather.volume_stack.VolumeStack` (every volume copied into one tensor) -
+  :class:`crossmodal.data.gather.volume_stack.VolumeStack` (every volume copied into one tensor) -
   the step of the code before ``training.precision``;
 * ``new``: what rule ``train`` does now on this device, the next batch and train step of its
-  :class:`crossmodal.trainer.Trainer`: ``training.precision: auto``
-  (:func:`crossmodal.precision.resolve_precision`), ``channels_last_3d`` weights, patches from
-  :func:`crossmodal.gather.open_patch_source` (memory-mapped volumes on the CPU).
+  :class:`crossmodal.training.trainer.Trainer`: ``training.precision: auto``
+  (:func:`crossmodal.training.precision.resolve_precision`), ``channels_last_3d`` weights, patches from
+  :func:`crossmodal.data.gather.open_patch_source` (memory-mapped volumes on the CPU).
 
 Steps of the two are interleaved in rounds, so that a change of machine load hits both alike,
 and the median step time of each is compared. It prints ``speed-up, <scale>, M=<m>: <x>x``
@@ -37,15 +37,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from crossmodal.gather import open_patch_source
-from crossmodal.gather.volume_stack import VolumeStack
-from crossmodal.modality_dropout import sample_present
-from crossmodal.network import AxialNet, SharedAutoencoder
-from crossmodal.patch_sets import PatchSet
-from crossmodal.precision import Compute, cpu_has_native_bf16, resolve_precision
-from crossmodal.trainer import Trainer, sgd_step
-from crossmodal.training_job import TrainSettings
-from crossmodal.volumes import volume_path
+from crossmodal.data.gather import open_patch_source
+from crossmodal.data.gather.volume_stack import VolumeStack
+from crossmodal.data.patch_sets import PatchSet
+from crossmodal.data.volumes import volume_path
+from crossmodal.training.modality_dropout import sample_present
+from crossmodal.training.network import AxialNet, SharedAutoencoder
+from crossmodal.training.precision import Compute, cpu_has_native_bf16, resolve_precision
+from crossmodal.training.trainer import Trainer, sgd_step
+from crossmodal.training.training_job import TrainSettings
 
 BATCH = 64
 MODEL = "axial-md1-pfn1-a0.1"  # the most expensive variant: modality dropout, per-feature normalization

@@ -45,8 +45,8 @@ def smoke_brats_raw(tmp_path_factory):
 
     Shared by the tests that break a dataset: copy it before changing anything.
     """
-    from crossmodal.config_checks import validated_block
-    from crossmodal.synthesize import synthesize
+    from crossmodal.common.config_checks import validated_block
+    from crossmodal.data.synthesize import synthesize
 
     block = yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text())["datasets"]["smoke_brats"]
     raw = tmp_path_factory.mktemp("smoke_brats") / "raw"

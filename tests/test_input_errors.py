@@ -168,7 +168,7 @@ def test_more_folds_than_subjects_stops_the_dry_run_naming_folds_and_the_subject
 
 # --- 3: a failing job shows its message and log, no traceback, no list of raw files --------------------
 # (asserted by every ingest test here: assert_stopped_at_ingest; the traceback of an unexpected
-# exception is kept: tests/test_logs.py)
+# exception is kept: tests/common/test_logs.py)
 
 
 # --- 4: an empty or relative root that is not a directory stops the dry run naming root ---------------

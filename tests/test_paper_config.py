@@ -12,7 +12,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from crossmodal.model_ids import cell_networks, network_ids
+from crossmodal.common.model_ids import cell_networks, network_ids
 from workflow_helpers import paper_config_on_fake_data
 
 REPO = Path(__file__).resolve().parents[1]

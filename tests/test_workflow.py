@@ -15,9 +15,9 @@ import pytest
 import yaml
 from workflow_helpers import REPO, describe, snakemake
 
-from crossmodal.claims import CLAIM_COLUMNS, CLAIMS
-from crossmodal.model_ids import axial_model_ids, network_ids
-from crossmodal.specificity import derived_name
+from crossmodal.common.model_ids import axial_model_ids, network_ids
+from crossmodal.reporting.claims import CLAIM_COLUMNS, CLAIMS
+from crossmodal.studies.specificity import derived_name
 
 pytestmark = pytest.mark.workflow
 
@@ -277,14 +277,14 @@ def dry_run_of_all(smoke_run) -> dict[str, int]:
 
 
 # An edit of a library module reruns the jobs whose code imports it and what follows from them.
-# loss.py: training (`crossmodal.train` imports it) and everything downstream, no data stage and
-# no difficulty table (neither reads a network). evaluate.py: the forests (evaluate, and the
+# training/loss.py: training (`crossmodal.training.train` imports it) and everything downstream, no
+# data stage and no difficulty table (neither reads a network). evaluation/evaluate.py: the forests (evaluate, and the
 # difficulty and Fig. 8 forests, which import it), the cells, pairs, claims, Table I and the
 # sweep's table (they read its accuracy format) and what follows, no training.
 UPSTREAM_OF_TRAINING = {"synthesize", "ingest", "normalize", "folds", "sample_patches", "difficulty"}
 LIBRARY_EDITS = {
-    "loss.py": lambda fresh: {rule: n for rule, n in fresh.items() if rule not in UPSTREAM_OF_TRAINING},
-    "evaluate.py": lambda fresh: {
+    "training/loss.py": lambda fresh: {rule: n for rule, n in fresh.items() if rule not in UPSTREAM_OF_TRAINING},
+    "evaluation/evaluate.py": lambda fresh: {
         **{rule: fresh[rule] for rule in ("evaluate", "difficulty", "fig8_data", "cell", "pairs",
                                           "claims", "table", "specificity", "specificity_plot", "all")},
         "fig_plot": fresh["fig8_data"],  # Fig. 8 of each dataset
@@ -310,7 +310,7 @@ def test_an_edited_library_module_reruns_the_jobs_that_run_it_and_what_follows(
     expected = LIBRARY_EDITS[module](jobs_from_nothing)
     expected["total"] = sum(n for rule, n in expected.items() if rule != "total")
     assert jobs == expected, (module, jobs)
-    assert "train" in jobs if module == "loss.py" else "train" not in jobs
+    assert "train" in jobs if module == "training/loss.py" else "train" not in jobs
     # the same content again: nothing to do, though the file is newer than every result
     assert dry_run_of_all(smoke_run) == {}
 
@@ -330,7 +330,7 @@ def test_every_computing_rule_hashes_the_module_its_script_calls():
         if script is None:
             continue
         source = (REPO / "workflow/scripts" / script.group(1)).read_text()
-        entry = [m for m in re.findall(r"^from (crossmodal\S*) import", source, re.M) if m != "crossmodal.logs"]
+        entry = [m for m in re.findall(r"^from (crossmodal\S*) import", source, re.M) if m != "crossmodal.common.logs"]
         code = re.search(r"code=library_code\(([^)]*)\)", body)
         assert code is not None, f"rule {name} has no code=library_code(...) param"
         hashed = re.findall(r'"([^"]+)"', code.group(1))
@@ -448,7 +448,7 @@ def write_brats2018_case(root: Path, case: str, seed: int) -> None:
 
 def test_a_new_or_changed_scan_in_a_real_layout_root_reruns_ingest(tmp_path):
     """Ingest of a real dataset reruns when a scan file the layout finds under root changes its
-    path, size or modification time (older too: param `scans`, crossmodal.ingest.scan_listing)."""
+    path, size or modification time (older too: param `scans`, crossmodal.data.ingest.scan_listing)."""
     root = tmp_path / "brats"
     for i in range(4):
         write_brats2018_case(root, f"Case{i}", seed=i)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from crossmodal.errors import InputError
+from crossmodal.common.errors import InputError
 from crossmodal.figures.fig5_data import (
     COLUMNS,
     centre_slice_table,
@@ -11,9 +11,9 @@ from crossmodal.figures.fig5_data import (
     reconstructions,
     select_patches,
 )
-from crossmodal.model_ids import parse_model_id
-from crossmodal.network import build_network, weights_record
-from crossmodal.seeds import derive_seed
+from crossmodal.common.model_ids import parse_model_id
+from crossmodal.common.seeds import derive_seed
+from crossmodal.training.network import build_network, weights_record
 
 P = 9
 MODS = ["t1", "t2"]

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from crossmodal.errors import InputError
-from crossmodal.evaluate import evaluate_features
-from crossmodal.features import Features, load_features
+from crossmodal.common.errors import InputError
+from crossmodal.evaluation.evaluate import evaluate_features
 from crossmodal.figures import fig8_data as fig8
+from crossmodal.training.features import Features, load_features
 
 from figure_fixtures import make_features, make_folds
 

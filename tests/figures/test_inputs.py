@@ -1,6 +1,6 @@
 import pytest
 
-from crossmodal.errors import InputError
+from crossmodal.common.errors import InputError
 from crossmodal.figures.inputs import feature_files_by_model, model_columns
 
 

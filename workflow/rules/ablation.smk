@@ -1,4 +1,4 @@
-# The ablation (config ablation; crossmodal.ablation): per dataset, a derived dataset per level of
+# The ablation (config ablation; crossmodal.studies.ablation): per dataset, a derived dataset per level of
 # each method switch and data size, one at a time from the default, goes through the ordinary
 # stages; fold `ablation.fold` of the four alpha = 0 networks and baseline-all, from
 # `ablation.seeds` seeds, trained for `ablation.updates` updates (only the networks a level
@@ -21,7 +21,7 @@ rule ablation:
         mem_mb=2000,
         runtime=10,
     params:
-        code=library_code("crossmodal.ablation"),
+        code=library_code("crossmodal.studies.ablation"),
         levels=ablation_levels,
         modalities=ds_value("modalities"),
         paper=lambda wc: paper_key(dcfg(wc.ds)),
@@ -51,6 +51,6 @@ rule ablation_plot:
         mem_mb=2000,
         runtime=10,
     params:
-        code=library_code("crossmodal.figures.ablation_plot"),
+        code=library_code("crossmodal.studies.ablation_plot"),
     script:
         "../scripts/ablation_plot.py"

@@ -2,7 +2,7 @@
 # The Snakefile has put this checkout's src/ first on sys.path.
 from pathlib import Path
 
-from crossmodal.model_ids import (
+from crossmodal.common.model_ids import (
     AXIAL_PATTERN,
     axial_model_id,
     SEED_PATTERN,
@@ -16,12 +16,12 @@ from crossmodal.model_ids import (
     variant_ids,
 )
 
-from crossmodal.code_hash import LibraryCode
-from crossmodal.config_checks import run_folds
-from crossmodal.logs import exit_on_input_error
-from crossmodal.ablation import ablation_datasets, level_networks, paper_key
-from crossmodal.method import network_method
-from crossmodal.specificity import sweep_datasets
+from crossmodal.common.code_hash import LibraryCode
+from crossmodal.common.config_checks import run_folds
+from crossmodal.common.logs import exit_on_input_error
+from crossmodal.studies.ablation import ablation_datasets, level_networks, paper_key
+from crossmodal.training.method import network_method
+from crossmodal.studies.specificity import sweep_datasets
 
 # the configured datasets (Table I, figures, difficulty)
 DATASETS = list(config["datasets"])
@@ -40,9 +40,9 @@ LIBRARY = LibraryCode(Path(workflow.basedir) / "src")
 
 
 def library_code(*modules, skip=()):
-    """A param: the hash of the library code a job runs (crossmodal.code_hash).
+    """A param: the hash of the library code a job runs (crossmodal.common.code_hash).
 
-    ``code=library_code("crossmodal.train")`` is the hash of the source of crossmodal/train.py
+    ``code=library_code("crossmodal.training.train")`` is the hash of the source of crossmodal/training/train.py
     and of every crossmodal module it imports: an edit of their content reruns the job
     (Snakemake's params trigger), a ``touch`` does not. Every computing rule has one, naming the
     module of the function its script calls (a second module, with wildcards, may name one
@@ -197,7 +197,7 @@ def scan_digest(wildcards):
     if is_synthetic(wildcards.ds):
         return None
     # imported here: only real datasets need it, and it imports the image readers
-    from crossmodal.ingest import scan_listing
+    from crossmodal.data.ingest import scan_listing
 
     with exit_on_input_error():
         return scan_listing(
@@ -310,7 +310,7 @@ def training_params(wildcards):
     """A param function: the keys of the job's `training` block that change the network.
 
     ``updates`` where set, and under ``method`` the keys of the dataset's `method` block that
-    change this network and differ from today's readings (crossmodal.method.network_method):
+    change this network and differ from today's readings (crossmodal.training.method.network_method):
     a switch reruns exactly the networks it changes, and a config at today's readings keeps the
     params its trainings were recorded with.
     """

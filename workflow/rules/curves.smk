@@ -26,7 +26,9 @@ rule curve_training:
         runtime=24 * 60,
         gpu=1,
     params:
-        code=library_code("crossmodal.curve_training", "crossmodal.training_job"),
+        code=library_code(
+            "crossmodal.studies.curve_training", "crossmodal.training.training_job"
+        ),
         modalities=ds_value("modalities"),
         patch_size=ds_value("patch_size"),
         network=ds_value("network"),
@@ -56,7 +58,7 @@ rule curve_tables:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.curve_tables"),
+        code=library_code("crossmodal.studies.curve_tables"),
         modalities=ds_value("modalities"),
     script:
         "../scripts/curve_tables.py"
@@ -76,7 +78,7 @@ rule plateau:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.plateau"),
+        code=library_code("crossmodal.studies.plateau"),
         tolerance=config["learning_curves"]["plateau_tolerance"],
     script:
         "../scripts/plateau.py"
@@ -102,6 +104,6 @@ rule learning_plot:
         mem_mb=2000,
         runtime=10,
     params:
-        code=library_code("crossmodal.figures.learning_plot"),
+        code=library_code("crossmodal.studies.learning_plot"),
     script:
         "../scripts/learning_plot.py"

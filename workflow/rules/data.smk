@@ -15,7 +15,7 @@ rule synthesize:
         mem_mb=4000,
         runtime=30,
     params:
-        code=library_code("crossmodal.synthesize"),
+        code=library_code("crossmodal.data.synthesize"),
         synthetic=ds_value("synthetic"),
         layout=ds_value("layout"),
         modalities=ds_value("modalities"),
@@ -46,7 +46,7 @@ rule ingest:
         mem_mb=8000,
         runtime=60,
     params:
-        code=library_code("crossmodal.ingest", "crossmodal.sample_patches"),
+        code=library_code("crossmodal.data.ingest", "crossmodal.data.sample_patches"),
         root=lambda wc: raw_root(wc.ds),
         dataset=ingest_settings,
         scans=scan_digest,
@@ -68,7 +68,7 @@ rule normalize:
         mem_mb=8000,
         runtime=120,
     params:
-        code=library_code("crossmodal.normalize"),
+        code=library_code("crossmodal.data.normalize"),
         modalities=ds_value("modalities"),
         classes=ds_value("classes"),
         mask=mask_settings,
@@ -91,7 +91,7 @@ rule folds:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.folds"),
+        code=library_code("crossmodal.data.folds"),
         n_folds=ds_value("folds"),
         seed=ds_value("seed"),
     script:
@@ -112,7 +112,7 @@ rule sample_patches:
         mem_mb=8000,
         runtime=60,
     params:
-        code=library_code("crossmodal.sample_patches"),
+        code=library_code("crossmodal.data.sample_patches"),
         class_names=class_names,
         patches_per_class=ds_value("patches_per_class"),
         patch_size=ds_value("patch_size"),

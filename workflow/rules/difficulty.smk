@@ -20,7 +20,7 @@ rule difficulty:
         mem_mb=4000,
         runtime=30,
     params:
-        code=library_code("crossmodal.difficulty"),
+        code=library_code("crossmodal.studies.difficulty"),
         modalities=ds_value("modalities"),
         seed=ds_value("seed"),
         n_trees=config["forest"]["n_trees"],

@@ -27,7 +27,7 @@ rule evaluate:
         mem_mb=8000,
         runtime=120,
     params:
-        code=library_code("crossmodal.evaluate"),
+        code=library_code("crossmodal.evaluation.evaluate"),
         modalities=ds_value("modalities"),
         seed=ds_value("seed"),
         max_train_patches=ds_value("max_forest_train_patches"),
@@ -50,7 +50,7 @@ rule cell:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.cell"),
+        code=library_code("crossmodal.reporting.cell"),
         modalities=ds_value("modalities"),
     script:
         "../scripts/cell.py"
@@ -70,7 +70,7 @@ rule pairs:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.pairs"),
+        code=library_code("crossmodal.reporting.pairs"),
         modalities=ds_value("modalities"),
         cells=lambda wc: cells(wc.ds),
     script:
@@ -91,7 +91,7 @@ rule claims:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.claims"),
+        code=library_code("crossmodal.reporting.claims"),
         modalities=ds_value("modalities"),
         cells=lambda wc: cells(wc.ds),
         paper=lambda wc: dcfg(wc.ds).get("paper"),
@@ -120,7 +120,7 @@ rule table:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.table"),
+        code=library_code("crossmodal.reporting.table"),
         # dataset key -> "oai" / "brats" for datasets that reproduce the paper's experiments
         paper={ds: dcfg(ds).get("paper") for ds in DATASETS},
         modalities={ds: dcfg(ds)["modalities"] for ds in DATASETS},

@@ -1,4 +1,4 @@
-# The specificity sweep (config sweeps.specificity; crossmodal.specificity): for each kappa, a
+# The specificity sweep (config sweeps.specificity; crossmodal.studies.specificity): for each kappa, a
 # derived dataset {ds}_kappa{p|m}{100 |kappa|} goes through the ordinary stages and its
 # difficulty table; one fold of the four dropout x per-feature-normalization networks and
 # baseline-all is trained from every seed and evaluated.
@@ -19,7 +19,7 @@ rule specificity:
         mem_mb=1000,
         runtime=10,
     params:
-        code=library_code("crossmodal.specificity"),
+        code=library_code("crossmodal.studies.specificity"),
         kappas=sweep_values,
         difficulty_kappas=sweep_difficulty_values,
         modalities=ds_value("modalities"),
@@ -47,6 +47,6 @@ rule specificity_plot:
         mem_mb=2000,
         runtime=10,
     params:
-        code=library_code("crossmodal.figures.specificity_plot"),
+        code=library_code("crossmodal.studies.specificity_plot"),
     script:
         "../scripts/specificity_plot.py"

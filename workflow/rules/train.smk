@@ -24,7 +24,9 @@ rule train:
         runtime=24 * 60,
         gpu=1,
     params:
-        code=library_code("crossmodal.train", "crossmodal.training_job"),
+        code=library_code(
+            "crossmodal.training.train", "crossmodal.training.training_job"
+        ),
         modalities=ds_value("modalities"),
         patch_size=ds_value("patch_size"),
         network=ds_value("network"),

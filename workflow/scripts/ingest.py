@@ -5,9 +5,9 @@ from pathlib import Path
 # <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-from crossmodal.ingest import ingest  # noqa: E402
-from crossmodal.logs import log_to  # noqa: E402
-from crossmodal.sample_patches import PatchBudget  # noqa: E402
+from crossmodal.common.logs import log_to  # noqa: E402
+from crossmodal.data.ingest import ingest  # noqa: E402
+from crossmodal.data.sample_patches import PatchBudget  # noqa: E402
 
 # Not params on purpose (see rule ingest): the manifest does not depend on these; they only let
 # ingest refuse early a scan that sample_patches would refuse.

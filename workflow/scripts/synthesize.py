@@ -5,8 +5,8 @@ from pathlib import Path
 # <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-from crossmodal.logs import log_to  # noqa: E402
-from crossmodal.synthesize import synthesize  # noqa: E402
+from crossmodal.common.logs import log_to  # noqa: E402
+from crossmodal.data.synthesize import synthesize  # noqa: E402
 
 with log_to(snakemake.log[0]):
     synthesize(

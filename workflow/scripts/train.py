@@ -5,9 +5,9 @@ from pathlib import Path
 # <checkout>/workflow/rules/../scripts, so resolve the ".." before going up
 sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parents[1] / "src"))
 
-from crossmodal.logs import log_to  # noqa: E402
-from crossmodal.train import train  # noqa: E402
-from crossmodal.training_job import TrainingJob  # noqa: E402
+from crossmodal.common.logs import log_to  # noqa: E402
+from crossmodal.training.train import train  # noqa: E402
+from crossmodal.training.training_job import TrainingJob  # noqa: E402
 
 # settings that do not change the result: read from the config, not params (a change of a
 # param reruns the job)

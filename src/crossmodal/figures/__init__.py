@@ -3,9 +3,11 @@
 ``fig{N}_data`` computes ``results/{ds}/figdata/fig{N}.tsv`` from features, folds or trained
 weights; ``fig{N}_plot.plot(table, pdf, png, ...)`` draws the figure from that table alone.
 Shared code: :mod:`style` (plots), :mod:`feature_stats` and :mod:`inputs` (data). A figure job's
-``code`` param hashes the modules it imports (:mod:`crossmodal.code_hash`), so editing one
+``code`` param hashes the modules it imports (:mod:`crossmodal.common.code_hash`), so editing one
 figure's code reruns only that figure's jobs.
 
+It may import the stages before it (common, data, training, evaluation), not
+:mod:`crossmodal.reporting` (a peer) or :mod:`crossmodal.studies`, whose figures live there.
 This package file imports nothing: it runs with every figure module (and is part of each figure
 job's code hash), so it must not load matplotlib or scikit-learn for jobs that use neither.
 """

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from crossmodal.atomic import atomic_path
-from crossmodal.errors import InputError
-from crossmodal.network import AxialNet, load_network
-from crossmodal.seeds import derive_seed
+from crossmodal.common.atomic import atomic_path
+from crossmodal.common.errors import InputError
+from crossmodal.common.seeds import derive_seed
+from crossmodal.training.network import AxialNet, load_network
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +150,8 @@ def fig5_data(
         InputError: the weights are not those of an axial network for these modalities, or the
             fold has no test patches.
     """
-    from crossmodal.gather import open_patch_source
-    from crossmodal.patch_sets import load_patch_set
+    from crossmodal.data.gather import open_patch_source
+    from crossmodal.data.patch_sets import load_patch_set
 
     net, meta = load_network(weights, "cpu")
     if not isinstance(net, AxialNet) or meta["n_modalities"] != len(modalities):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crossmodal.errors import InputError
+from crossmodal.common.errors import InputError
 from crossmodal.figures.style import (
     DOUBLE_COLUMN,
     SMALL_FONT_SIZE,

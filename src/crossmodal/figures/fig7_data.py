@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crossmodal.atomic import atomic_path
-from crossmodal.errors import InputError
+from crossmodal.common.atomic import atomic_path
+from crossmodal.common.errors import InputError
 from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.features import load_features
 from crossmodal.figures.inputs import feature_files_by_model, model_columns
+from crossmodal.training.features import load_features
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ features kept, a random forest is fit on the fold's *training* features of modal
 to the k most correlated features and scored on the evaluation half's test features of every
 modality t.
 
-The forests are those of Table I's ``evaluate`` stage (``crossmodal.evaluate``): same number of
+The forests are those of Table I's ``evaluate`` stage (``crossmodal.evaluation.evaluate``): same number of
 trees, default settings, ``random_state = derive_seed(seed, seed_key(ds, model, k), s)`` and the
 same stratified cap on the training set. The kept features stay in their original column order,
 so with all features kept a forest is exactly the fold's Table I forest, scored on one half
@@ -27,14 +27,14 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from crossmodal.atomic import atomic_path
-from crossmodal.errors import InputError
-from crossmodal.evaluate import subsample_training_set
+from crossmodal.common.atomic import atomic_path
+from crossmodal.common.errors import InputError
+from crossmodal.common.seeds import derive_seed, seed_key
+from crossmodal.data.folds import read_folds
+from crossmodal.evaluation.evaluate import subsample_training_set
 from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.features import Features, load_features
 from crossmodal.figures.inputs import feature_files_by_model, model_columns
-from crossmodal.folds import read_folds
-from crossmodal.seeds import derive_seed, seed_key
+from crossmodal.training.features import Features, load_features
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def halves_of_test_patches(
     """The half (0/1) of each test patch of a fold.
 
     Args:
-        folds: ``folds.tsv`` as read by :func:`crossmodal.folds.read_folds`.
+        folds: ``folds.tsv`` as read by :func:`crossmodal.data.folds.read_folds`.
         fold: the fold.
         test_scans: scan id per test patch ``[N]``.
         source: the features file (for messages).

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
 
-from crossmodal.errors import InputError
+from crossmodal.common.errors import InputError
 from crossmodal.figures.style import (
     PANELS,
     alpha_colors,

@@ -13,7 +13,7 @@ from typing import Callable
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crossmodal.errors import InputError
+from crossmodal.common.errors import InputError
 from crossmodal.figures import fig5_plot, fig6_plot, fig7_plot, fig8_plot
 
 #: figure number -> its drawing function ``plot(table, pdf, png, *, dataset, modalities)``

@@ -1,15 +1,15 @@
 """Matching the figure rules' inputs to networks and folds.
 
-The files themselves are read by their owner modules: features by :mod:`crossmodal.features`,
-``folds.tsv`` by :func:`crossmodal.folds.read_folds`.
+The files themselves are read by their owner modules: features by :mod:`crossmodal.training.features`,
+``folds.tsv`` by :func:`crossmodal.data.folds.read_folds`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from crossmodal.errors import InputError
-from crossmodal.model_ids import parse_model_id
+from crossmodal.common.errors import InputError
+from crossmodal.common.model_ids import parse_model_id
 
 
 def model_columns(model: str, modalities: list[str]) -> dict[str, float | int]:

@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from crossmodal.atomic import atomic_path
+from crossmodal.common.atomic import atomic_path
 
 #: Figure widths in inches (IEEE two-column layout).
 SINGLE_COLUMN = 3.5
