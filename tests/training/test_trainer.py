@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from crossmodal.common.errors import InputError
-from crossmodal.common.model_ids import parse_model_id
 from crossmodal.data.gather.mapped_volumes import MappedVolumes
 from crossmodal.data.gather.volume_stack import VolumeStack
 from crossmodal.data.patch_sets import PatchSet
@@ -20,10 +19,6 @@ from crossmodal.training.trainer import (
     Checkpoints,
     Trainer,
     TrainingStopped,
-    batch_bounds,
-    epoch_permutation,
-    learning_rate_at,
-    training_samples,
 )
 from crossmodal.training.training_job import TrainSettings
 
@@ -73,36 +68,6 @@ def _assert_same_weights(a, b):
     assert a["state_dict"].keys() == b["state_dict"].keys()
     for name, tensor in a["state_dict"].items():
         assert torch.equal(tensor, b["state_dict"][name]), name
-
-
-def test_learning_rate_schedule():
-    assert learning_rate_at(0, 0.3, 2e-6) == 0.3
-    assert learning_rate_at(500_000, 0.3, 2e-6) == pytest.approx(0.15)
-    assert learning_rate_at(1_000_000, 0.3, 2e-6) == pytest.approx(0.1)
-    assert learning_rate_at(7, 0.3, 0.0) == 0.3
-
-
-def test_batch_bounds_keep_a_partial_batch_but_not_a_single_sample():
-    assert batch_bounds(10, 4) == [(0, 4), (4, 8), (8, 10)]
-    assert batch_bounds(9, 4) == [(0, 4), (4, 8)]
-    assert batch_bounds(8, 4) == [(0, 4), (4, 8)]
-    assert batch_bounds(1, 4) == []
-
-
-def test_training_samples_per_model_kind():
-    patch, channel = training_samples(parse_model_id("axial-md0-pfn0-a0.0", ["t1", "t2"]), 3, ["t1", "t2"])
-    assert patch.tolist() == [0, 1, 2] and channel is None
-    patch, channel = training_samples(parse_model_id("baseline-t2", ["t1", "t2"]), 3, ["t1", "t2"])
-    assert patch.tolist() == [0, 1, 2] and channel.tolist() == [1, 1, 1]
-    patch, channel = training_samples(parse_model_id("baseline-all", ["t1", "t2"]), 3, ["t1", "t2"])
-    assert patch.tolist() == [0, 1, 2, 0, 1, 2] and channel.tolist() == [0, 0, 0, 1, 1, 1]
-
-
-def test_epoch_permutation_depends_on_seed_and_epoch_only():
-    assert epoch_permutation(1, 0, 10).tolist() == epoch_permutation(1, 0, 10).tolist()
-    assert sorted(epoch_permutation(1, 3, 10).tolist()) == list(range(10))
-    assert epoch_permutation(1, 0, 10).tolist() != epoch_permutation(1, 1, 10).tolist()
-    assert epoch_permutation(1, 0, 10).tolist() != epoch_permutation(2, 0, 10).tolist()
 
 
 def test_outputs_follow_the_contract(tmp_path):
@@ -217,16 +182,6 @@ def test_a_stop_condition_ends_the_run_where_a_shorter_run_ends(tmp_path):
     assert len(full_history) == 1
     for (name, a), b in zip(stopped.state_dict().items(), full.state_dict().values()):
         assert torch.equal(a, b), name
-
-
-def test_epochs_for_updates_rounds_up_to_whole_epochs():
-    from crossmodal.training.trainer import epochs_for_updates
-
-    # 24 patches, batch 8: 3 updates per epoch (axial); baseline-all: 48 samples, 6 per epoch
-    assert epochs_for_updates(7, "axial-md1-pfn1-a0.0", 24, ["t1", "t2"], 8) == 3
-    assert epochs_for_updates(6, "axial-md1-pfn1-a0.0", 24, ["t1", "t2"], 8) == 2
-    assert epochs_for_updates(7, "baseline-all", 24, ["t1", "t2"], 8) == 2
-    assert epochs_for_updates(1, "baseline-t1", 24, ["t1", "t2"], 8) == 1
 
 
 def test_a_method_switch_trains_another_network_and_today_s_is_unchanged(tmp_path):

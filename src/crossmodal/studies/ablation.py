@@ -40,6 +40,7 @@ from crossmodal.reporting.cell import same_cross_means
 from crossmodal.reporting.paper_table import load_paper_table
 from crossmodal.training.features import load_features
 from crossmodal.training.method import MethodSettings, network_method
+from crossmodal.training.schedule import Schedule
 
 #: the networks of every level: the alpha = 0 row of Table I and baseline-all
 ABLATION_MODELS = variant_ids([0.0])
@@ -209,14 +210,9 @@ def trained_updates(features_path: str | Path, model_id: str, modalities: list[s
     Returns:
         epochs x updates per epoch.
     """
-    # imported here: the workflow imports this module to derive its datasets, and the training
-    # module brings torch, which would slow every Snakemake start
-    from crossmodal.training.trainer import batch_bounds, epochs_for_updates, training_samples
-
     n = len(load_features(features_path, modalities).train_labels)
     spec = parse_model_id(model_id, list(modalities))
-    per_epoch = len(batch_bounds(len(training_samples(spec, n, list(modalities))[0]), batch_size))
-    return epochs_for_updates(updates, model_id, n, modalities, batch_size) * per_epoch
+    return Schedule.of(spec, n, modalities, batch_size, epochs=None, updates=updates).updates
 
 
 def collect_ablation(

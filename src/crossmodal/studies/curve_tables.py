@@ -9,7 +9,8 @@ so drawing a curve loads no training code):
   (updates x batch size), ``train_loss``, ``recon_loss``, ``sim_loss`` (means over the updates
   since the previous row), ``same_accuracy``, ``cross_accuracy`` (percent; mean over the
   modality pairs as in Table I; ``cross_accuracy`` empty where a network has no cross pair),
-  ``default_length`` (True at the update count of the config's ``training.epochs``) and
+  ``default_length`` (True at the update count of the Table I run: ``training.epochs``, or
+  ``training.updates`` in whole epochs) and
   ``seconds`` (training time so far): ``CURVE_COLUMNS``.
 * ``results/curves/learning_{ds}.tsv``, written by rule ``curve_tables``
   (:func:`collect_curves`): the rows of a dataset's per-network tables plus the grid

@@ -8,8 +8,9 @@ At each count the network encodes the fold's train and test patches and the Tabl
 are fit and scored on them (:func:`crossmodal.evaluation.evaluate.accuracy_table`, same forest seeds),
 then training goes on. The evaluation touches no random stream of the training, so the network
 at update u is the one a run of u updates would give; in particular, at the default length
-(``training.epochs`` epochs) it is the very network of the Table I run, with the same
-accuracies.
+(the Table I run's: ``training.epochs`` epochs, or ``training.updates`` rounded up to whole
+epochs; :class:`crossmodal.training.schedule.Schedule`) it is the very network of the Table I
+run, with the same accuracies.
 
 Output ``results/{ds}/curves/{model}/fold{k}.tsv``, one row per update count (columns in
 :mod:`crossmodal.studies.curve_tables`). A curve job does not checkpoint: a killed job starts again.
@@ -18,7 +19,6 @@ Output ``results/{ds}/curves/{model}/fold{k}.tsv``, one row per update count (co
 from __future__ import annotations
 
 import logging
-import math
 import time
 from pathlib import Path
 
@@ -42,8 +42,8 @@ class CurveTrainer(Trainer):
 
     Args:
         opened: the job, its patches and device.
-        updates: update counts at which to evaluate; the default length (``training.epochs``
-            epochs) is added.
+        updates: update counts at which to evaluate; the default length (the Table I run's
+            update count) is added.
         n_trees: trees per forest (``forest.n_trees``).
         max_train_patches: the dataset's ``max_forest_train_patches``.
 
@@ -60,9 +60,9 @@ class CurveTrainer(Trainer):
         job = opened.job
         super().__init__(job.settings, opened.splits["train"], opened.source, opened.compute)
         self.opened, self.n_trees, self.max_train_patches = opened, n_trees, max_train_patches
-        self.default = job.settings.epochs * len(self.bounds)
+        self.default = self.schedule.updates
         self.points = sorted(set(int(u) for u in updates) | {self.default})
-        self.epochs = math.ceil(self.points[-1] / len(self.bounds))
+        self.epochs = self.schedule.epochs_for(self.points[-1])
         self.rows: list[dict] = []
         self.loss_sums, self.losses_counted = np.zeros(3), 0  # since the previous point
         self.started, self.evaluating = time.monotonic(), 0.0  # wall time, and the part spent evaluating
@@ -117,7 +117,7 @@ def curve_training(
 
     Args:
         job: the network, its data and settings (as for rule ``train``; ``training.epochs``
-            sets only where ``default_length`` is True).
+            and ``training.updates`` set only where ``default_length`` is True).
         updates: update counts at which to evaluate (the default length is added).
         n_trees: trees per forest (``forest.n_trees``).
         max_train_patches: the dataset's ``max_forest_train_patches``.

@@ -34,7 +34,7 @@ import torch
 from tqdm import tqdm
 
 from crossmodal.common.errors import InputError
-from crossmodal.common.model_ids import ModelSpec, parse_model_id
+from crossmodal.common.model_ids import parse_model_id
 from crossmodal.common.seeds import derive_seed
 from crossmodal.data.gather.patch_source import PatchSource
 from crossmodal.data.patch_sets import PatchSet
@@ -44,6 +44,7 @@ from crossmodal.training.method import DEFAULT as DEFAULT_METHOD
 from crossmodal.training.modality_dropout import sample_present
 from crossmodal.training.network import build_network
 from crossmodal.training.precision import Compute
+from crossmodal.training.schedule import Schedule, epoch_permutation, epoch_rng, learning_rate_at, training_samples
 from crossmodal.training.sgd import sgd_update
 from crossmodal.training.training_job import TrainSettings
 
@@ -57,60 +58,6 @@ class TrainingStopped(RuntimeError):
     """Raised by the ``stop_after_steps`` test hook after it has written a checkpoint."""
 
 
-def learning_rate_at(step: int, learning_rate: float, decay: float) -> float:
-    """Keras' SGD decay: ``lr_t = lr / (1 + decay * t)``, t = number of updates already done.
-
-    Args:
-        step: t (0 for the first update).
-        learning_rate: initial learning rate.
-        decay: decay per update.
-
-    Returns:
-        The learning rate of update t.
-    """
-    return learning_rate / (1.0 + decay * step)
-
-
-def training_samples(spec: ModelSpec, n_patches: int, modalities: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    """What one epoch iterates over.
-
-    Args:
-        spec: parsed model id.
-        n_patches: N, patches of the fold's training scans.
-        modalities: the dataset's modalities.
-
-    Returns:
-        ``(patch, channel)``: for sample j the patch index ``patch[j]`` and, for baselines, the
-        modality channel ``channel[j]`` it is trained on (None for axial networks, which see all
-        modalities). ``baseline-all`` has N * M samples: every (patch, modality) pair once.
-    """
-    patches = np.arange(n_patches, dtype=np.int64)
-    if spec.kind == "axial":
-        return patches, None
-    channels = [modalities.index(m) for m in spec.train_modalities]
-    patch = np.tile(patches, len(channels))
-    channel = np.repeat(np.asarray(channels, dtype=np.int64), n_patches)
-    return patch, channel
-
-
-def epochs_for_updates(updates: int, model_id: str, n_patches: int, modalities: list[str], batch_size: int) -> int:
-    """Whole epochs that give at least ``updates`` SGD updates (config ``training.updates``).
-
-    Args:
-        updates: the updates wanted.
-        model_id: network id (baselines have M samples per patch).
-        n_patches: N, patches of the fold's training scans.
-        modalities: the dataset's modalities.
-        batch_size: patches per update.
-
-    Returns:
-        ``ceil(updates / updates per epoch)``, at least 1.
-    """
-    spec = parse_model_id(model_id, list(modalities))
-    per_epoch = len(batch_bounds(len(training_samples(spec, n_patches, list(modalities))[0]), batch_size))
-    return max(1, math.ceil(updates / max(per_epoch, 1)))
-
-
 def settings_fields(settings: TrainSettings) -> dict:
     """The settings as a dict for the checkpoint hash; today's method and an unset ``updates``
     are left out, so that the hash of a run at today's readings (and its checkpoint) is unchanged."""
@@ -120,28 +67,6 @@ def settings_fields(settings: TrainSettings) -> dict:
     if settings.updates is None:
         del fields["updates"]
     return fields
-
-
-def batch_bounds(n_samples: int, batch_size: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` of each minibatch of an epoch over ``n_samples`` shuffled samples.
-
-    The last, smaller batch is kept (as Keras does) unless it would hold a single sample, which
-    batch normalization cannot train on; that sample (a different one each epoch) is skipped.
-    """
-    bounds = [(a, min(a + batch_size, n_samples)) for a in range(0, n_samples, batch_size)]
-    if bounds and bounds[-1][1] - bounds[-1][0] < 2:
-        bounds.pop()
-    return bounds
-
-
-def epoch_permutation(seed: int, epoch: int, n_samples: int) -> np.ndarray:
-    """The sample order of epoch ``epoch`` (0-based): a function of (seed, epoch) only."""
-    return np.random.default_rng(derive_seed(seed, "shuffle", epoch)).permutation(n_samples)
-
-
-def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
-    """The modality-dropout generator at the start of epoch ``epoch`` (0-based)."""
-    return np.random.default_rng(derive_seed(seed, "dropout", epoch))
 
 
 def data_fingerprint(scan_ids: list[str], scan_index: np.ndarray, centres: np.ndarray) -> str:
@@ -237,8 +162,10 @@ class Trainer:
             raise :class:`TrainingStopped`, as if the job had been killed.
 
     Attributes:
-        epochs: epochs to train at most (``settings.epochs``; a subclass may train longer).
-        bounds: ``(start, stop)`` of each minibatch of an epoch (:func:`batch_bounds`).
+        schedule: the minibatches of an epoch and the length of the training
+            (:class:`crossmodal.training.schedule.Schedule`).
+        epochs: epochs to train at most (``schedule.epochs``; a subclass may train longer).
+        bounds: ``(start, stop)`` of each minibatch of an epoch (``schedule.bounds``).
         model: the network (after :meth:`prepare`).
         progress: where the run stands.
 
@@ -262,18 +189,18 @@ class Trainer:
             self.spec = parse_model_id(settings.model_id, modalities)
         except ValueError as error:
             raise InputError(str(error)) from None
-        patch_of, channel_of = training_samples(self.spec, len(train_set.scan_index), modalities)
-        self.bounds = batch_bounds(len(patch_of), settings.batch_size)
+        n_patches = len(train_set.scan_index)
+        patch_of, channel_of = training_samples(self.spec, n_patches, modalities)
+        self.schedule = Schedule.of(self.spec, n_patches, modalities, settings.batch_size, settings.epochs,
+                                    settings.updates)  # fmt: skip
+        self.bounds = self.schedule.bounds
         if not self.bounds:
             raise InputError(
                 f"training {settings.model_id}: {len(patch_of)} training sample(s), need at least 2; "
                 "check the fold's training scans and patches_per_class"
             )
-        self.epochs = settings.epochs
+        self.epochs = self.schedule.epochs
         if settings.updates is not None:
-            self.epochs = epochs_for_updates(
-                settings.updates, settings.model_id, len(train_set), list(settings.modalities), settings.batch_size
-            )
             log.info("training.updates = %d: %d epochs", settings.updates, self.epochs)
         self.n_samples = len(patch_of)
         device = compute.device

@@ -53,7 +53,7 @@ class TrainSettings:
         seed: base seed of this run (derived from dataset seed and the run's seed key).
         method: the readings of the method's open points (config ``method``; default: today's).
         updates: config ``training.updates``: where set, the whole epochs that give at least
-            that many SGD updates replace ``epochs`` (:func:`crossmodal.training.trainer.epochs_for_updates`).
+            that many SGD updates replace ``epochs`` (:class:`crossmodal.training.schedule.Schedule`).
     """
 
     model_id: str
