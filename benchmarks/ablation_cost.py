@@ -36,8 +36,8 @@ from crossmodal.data.gather.mapped_volumes import MappedVolumes
 from crossmodal.data.patch_sets import PatchSet
 from crossmodal.studies.ablation import ablation_datasets, level_networks
 from crossmodal.training.precision import Compute
+from crossmodal.training.settings import TrainSettings
 from crossmodal.training.trainer import Trainer
-from crossmodal.training.training_job import TrainSettings
 
 REPO = Path(__file__).resolve().parents[1]
 

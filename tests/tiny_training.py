@@ -1,8 +1,9 @@
-"""A tiny dataset on disk and its training job, shared by the training, job and learning-curve tests."""
+"""Training test helpers: a tiny dataset on disk, its training job, a trainer stopped as if killed."""
 
 import numpy as np
 import pandas as pd
 
+from crossmodal.training.trainer import Trainer
 from crossmodal.training.training_job import TrainingJob
 
 MODALITIES = ("t1", "t2")
@@ -43,3 +44,21 @@ def tiny_job(root, dataset, model_id="axial-md1-pfn0-a0.2", fold=1, precision=No
         dataset_seed=dataset["seed"], modalities=dataset["modalities"], patch_size=dataset["patch_size"],
         network=dataset["network"], training=training, encode_batch_size=5, threads=1,
     )  # fmt: skip
+
+
+class TrainingStopped(RuntimeError):
+    """Raised by a trainer of :func:`stopping_after` once it has written its checkpoint."""
+
+
+def stopping_after(steps: int) -> type[Trainer]:
+    """A :class:`Trainer` that checkpoints after ``steps`` updates in total and raises
+    :class:`TrainingStopped`: a job killed there, for the resume tests."""
+
+    class StoppingTrainer(Trainer):
+        def after_step(self, terms):
+            super().after_step(terms)
+            if self.progress.global_step == steps:
+                self.checkpoint_now()
+                raise TrainingStopped(f"stopped after {steps} steps")
+
+    return StoppingTrainer

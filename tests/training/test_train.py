@@ -1,19 +1,20 @@
 """Rule train from files: training scans only, resume, the features of the trained network."""
 
 import logging
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tiny_training import MODALITIES, P, tiny_job, write_tiny_dataset
+from tiny_training import MODALITIES, P, TrainingStopped, stopping_after, tiny_job, write_tiny_dataset
 
+import crossmodal.training.train
 import crossmodal.training.training_job
 from crossmodal.common.errors import InputError
 from crossmodal.data.gather.mapped_volumes import MappedVolumes
 from crossmodal.training.features import load_features
 from crossmodal.training.train import train
-from crossmodal.training.trainer import TrainingStopped
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -25,9 +26,12 @@ def _assert_same_weights(a, b):
 
 
 def _train_files(root, dataset, out, stop=None, model_id="axial-md1-pfn0-a0.2", fold=1, precision=None):
-    train(tiny_job(root, dataset, model_id, fold, precision), weights_path=out / "weights.pt",
-          history_path=out / "history.tsv", features_path=out / "features.npz",
-          checkpoint_path=out / "checkpoint.pt", checkpoint_minutes=5, stop_after_steps=stop)  # fmt: skip
+    """Rule train's function on the tiny dataset; ``stop``: killed after that many updates."""
+    trainer_class = crossmodal.training.train.Trainer if stop is None else stopping_after(stop)
+    with mock.patch.object(crossmodal.training.train, "Trainer", trainer_class):
+        train(tiny_job(root, dataset, model_id, fold, precision), weights_path=out / "weights.pt",
+              history_path=out / "history.tsv", features_path=out / "features.npz",
+              checkpoint_path=out / "checkpoint.pt", checkpoint_minutes=5)  # fmt: skip
 
 
 def test_train_from_files_uses_training_scans_only_and_resumes(tmp_path, caplog):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from tiny_training import TrainingStopped, stopping_after
 
 from crossmodal.common.errors import InputError
 from crossmodal.data.gather.mapped_volumes import MappedVolumes
@@ -14,13 +15,8 @@ from crossmodal.data.gather.volume_stack import VolumeStack
 from crossmodal.data.patch_sets import PatchSet
 from crossmodal.training.precision import Compute
 from crossmodal.training.train import write_training_outputs
-from crossmodal.training.trainer import (
-    HISTORY_COLUMNS,
-    Checkpoints,
-    Trainer,
-    TrainingStopped,
-)
-from crossmodal.training.training_job import TrainSettings
+from crossmodal.training.settings import TrainSettings
+from crossmodal.training.trainer import HISTORY_COLUMNS, Checkpoints, Trainer
 
 MODALITIES = ("t1", "t2")
 P = 9
@@ -58,7 +54,8 @@ def _run(directory, settings, stop=None, volumes=None, n=24, source_cls=VolumeSt
     compute = Compute.for_device("cpu", settings.precision)
     directory.mkdir(parents=True, exist_ok=True)
     checkpoints = Checkpoints(directory / "checkpoint.pt", 5.0)
-    model, history = Trainer(settings, train_set, source, compute, checkpoints, stop).run()
+    trainer_class = Trainer if stop is None else stopping_after(stop)
+    model, history = trainer_class(settings, train_set, source, compute, checkpoints).run()
     write_training_outputs(model, history, settings, directory / "weights.pt", directory / "history.tsv")
     (directory / "checkpoint.pt").unlink()  # what rule train does once the features are written
     return torch.load(directory / "weights.pt", weights_only=True), pd.read_csv(directory / "history.tsv", sep="\t")
@@ -204,20 +201,3 @@ def test_training_updates_sets_the_number_of_epochs(tmp_path):
     # 24 patches, batch 8: 3 updates per epoch -> 7 updates take 3 epochs
     _, history = _run(tmp_path / "updates", dataclasses.replace(_settings(), updates=7))
     assert history["epoch"].tolist() == [1, 2, 3]
-
-
-def test_settings_read_the_networks_method_keys_and_updates_from_training():
-    from crossmodal.training.method import MethodSettings
-    from crossmodal.training.trainer import settings_fields
-
-    training = {"epochs": 2, "batch_size": 16, "learning_rate": 0.3, "lr_decay": 2e-6, "precision": "auto"}
-    network = {"widths": [4, 8, 8], "features": 8}
-    plain = TrainSettings.from_config("axial-md1-pfn1-a0.0", ["t1", "t2"], 11, network, training, 3, "k")
-    assert plain.method == MethodSettings() and plain.updates is None
-    switched = TrainSettings.from_config("axial-md1-pfn1-a0.0", ["t1", "t2"], 11, network,
-                                         {**training, "method": {"dropout_mode": "per_batch"}, "updates": 9}, 3, "k")  # fmt: skip
-    assert switched.method == MethodSettings(dropout_mode="per_batch") and switched.updates == 9
-    # today's method and no updates leave the checkpoint hash's fields as they were
-    assert set(settings_fields(plain)) == {f for f in dataclasses.asdict(plain) if f not in ("method", "updates")}
-    assert settings_fields(switched)["method"]["dropout_mode"] == "per_batch"
-    assert settings_fields(switched)["updates"] == 9

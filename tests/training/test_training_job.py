@@ -1,4 +1,4 @@
-"""A training job: settings from the config, its patches, its device."""
+"""A training job: its settings from the config, its patches, its device."""
 
 import numpy as np
 import pytest
@@ -6,20 +6,8 @@ import torch
 from tiny_training import MODALITIES, tiny_job, write_tiny_dataset
 
 from crossmodal.common.errors import InputError
-from crossmodal.training.training_job import TrainSettings, deterministic_algorithms
-
-
-def test_settings_from_config_values():
-    training = {"epochs": 2, "batch_size": 16, "learning_rate": 0.3, "lr_decay": 2e-6, "precision": "auto",
-                "checkpoint_minutes": 5, "encode_batch_size": 1024}
-    network = {"widths": [4, 8, 8], "features": 8}
-    s = TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold0")
-    assert (s.patch_size, s.widths, s.features, s.epochs, s.batch_size, s.precision) == (11, (4, 8, 8), 8, 2, 16, "auto")
-    other = TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold1")
-    assert s.seed != other.seed
-    del training["epochs"]
-    with pytest.raises(InputError, match="epochs"):
-        TrainSettings.from_config("baseline-all", ["t1", "t2"], 11, network, training, 3, "ds/baseline-all/fold0")
+from crossmodal.training.settings import TrainSettings
+from crossmodal.training.training_job import deterministic_algorithms
 
 
 def test_deterministic_algorithms_on_cuda_only_and_restored():

@@ -19,7 +19,8 @@ from crossmodal.common.atomic import atomic_path
 from crossmodal.training.features import write_features
 from crossmodal.training.network import weights_record
 from crossmodal.training.trainer import HISTORY_COLUMNS, Checkpoints, Trainer
-from crossmodal.training.training_job import TrainingJob, TrainSettings
+from crossmodal.training.settings import TrainSettings
+from crossmodal.training.training_job import TrainingJob
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ def train(
     features_path: str | Path,
     checkpoint_path: str | Path,
     checkpoint_minutes: float,
-    stop_after_steps: int | None = None,
 ) -> None:
     """Rule ``train``: train the job's network on its fold, then encode the fold's patches.
 
@@ -57,7 +57,6 @@ def train(
         checkpoint_path: checkpoint file in the weights' directory (survives a killed job).
         checkpoint_minutes: also checkpoint within an epoch this often (config
             ``training.checkpoint_minutes``).
-        stop_after_steps: test hook, see :class:`crossmodal.training.trainer.Trainer`.
 
     Raises:
         InputError: bad model id or configuration, no training patches, or volumes prepared for
@@ -65,8 +64,7 @@ def train(
     """
     checkpoints = Checkpoints(Path(checkpoint_path), float(checkpoint_minutes))
     with job.opened() as opened:
-        trainer = Trainer(job.settings, opened.splits["train"], opened.source, opened.compute, checkpoints,
-                          stop_after_steps)  # fmt: skip
+        trainer = Trainer(job.settings, opened.splits["train"], opened.source, opened.compute, checkpoints)
         model, history = trainer.run()
         write_training_outputs(model, history, job.settings, weights_path, history_path)
         arrays = opened.encode(model)

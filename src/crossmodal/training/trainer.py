@@ -40,33 +40,17 @@ from crossmodal.data.gather.patch_source import PatchSource
 from crossmodal.data.patch_sets import PatchSet
 from crossmodal.training.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint, settings_hash
 from crossmodal.training.loss import LossTerms, combined_loss
-from crossmodal.training.method import DEFAULT as DEFAULT_METHOD
 from crossmodal.training.modality_dropout import sample_present
 from crossmodal.training.network import build_network
 from crossmodal.training.precision import Compute
 from crossmodal.training.schedule import Schedule, epoch_permutation, epoch_rng, learning_rate_at, training_samples
+from crossmodal.training.settings import TrainSettings
 from crossmodal.training.sgd import sgd_update
-from crossmodal.training.training_job import TrainSettings
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "recon_loss", "sim_loss", "lr", "seconds", "patches_per_s"]
 PROGRESS_SECONDS = 30  # tqdm refresh interval: keeps the logs of day-long jobs small
-
-
-class TrainingStopped(RuntimeError):
-    """Raised by the ``stop_after_steps`` test hook after it has written a checkpoint."""
-
-
-def settings_fields(settings: TrainSettings) -> dict:
-    """The settings as a dict for the checkpoint hash; today's method and an unset ``updates``
-    are left out, so that the hash of a run at today's readings (and its checkpoint) is unchanged."""
-    fields = asdict(settings)
-    if settings.method == DEFAULT_METHOD:
-        del fields["method"]
-    if settings.updates is None:
-        del fields["updates"]
-    return fields
 
 
 def data_fingerprint(scan_ids: list[str], scan_index: np.ndarray, centres: np.ndarray) -> str:
@@ -158,8 +142,6 @@ class Trainer:
             resumes from a checkpoint of the same settings, precision and data; the checkpoint
             of the finished run stays until the caller removes it (rule ``train`` removes it
             once the features are written, so a job killed while encoding resumes there).
-        stop_after_steps: test hook: after this many updates in total, write a checkpoint and
-            raise :class:`TrainingStopped`, as if the job had been killed.
 
     Attributes:
         schedule: the minibatches of an epoch and the length of the training
@@ -180,10 +162,9 @@ class Trainer:
         source: PatchSource,
         compute: Compute,
         checkpoints: Checkpoints | None = None,
-        stop_after_steps: int | None = None,
     ) -> None:
         self.settings, self.source, self.compute = settings, source, compute
-        self.checkpoints, self.stop_after_steps = checkpoints, stop_after_steps
+        self.checkpoints = checkpoints
         modalities = list(settings.modalities)
         try:
             self.spec = parse_model_id(settings.model_id, modalities)
@@ -209,7 +190,7 @@ class Trainer:
         self.patch_t = torch.as_tensor(patch_of, device=device)
         self.channel_t = None if channel_of is None else torch.as_tensor(channel_of, device=device)
         fingerprint = data_fingerprint(train_set.scan_ids, train_set.scan_index, train_set.centres)
-        self.run_hash = settings_hash({**settings_fields(settings), "precision": compute.precision, "data": fingerprint})
+        self.run_hash = settings_hash({**asdict(settings), "precision": compute.precision, "data": fingerprint})
         self.model: torch.nn.Module | None = None
         self.progress = Progress()
         self.resumed_rng: dict | None = None  # the dropout stream of a resumed epoch, until it starts
@@ -228,7 +209,6 @@ class Trainer:
 
         Raises:
             InputError: the loss of an epoch is not finite (diverged, or NaN in the data).
-            TrainingStopped: from the test hook.
         """
         self.prepare()
         self.bar = tqdm(
@@ -308,22 +288,19 @@ class Trainer:
         return terms
 
     def after_step(self, terms: LossTerms) -> None:
-        """Progress bar (of :meth:`run`); a checkpoint every ``checkpoints.minutes``; the test hook's stop.
+        """Progress bar (of :meth:`run`) and a checkpoint every ``checkpoints.minutes``.
 
         Args:
             terms: the loss terms of the step (unused here; for subclasses).
-
-        Raises:
-            TrainingStopped: the test hook's step count is reached (after a checkpoint).
         """
         self.bar.update()
-        stop = self.stop_after_steps is not None and self.progress.global_step == self.stop_after_steps
-        due = self.checkpoints is not None and time.monotonic() - self.last_save >= self.checkpoints.minutes * 60
-        if stop or due:
-            self.save_checkpoint(self.rng, self.progress.epoch_seconds + time.monotonic() - self.epoch_started)
-            self.last_save = time.monotonic()
-        if stop:
-            raise TrainingStopped(f"stopped after {self.progress.global_step} steps (test hook)")
+        if self.checkpoints is not None and time.monotonic() - self.last_save >= self.checkpoints.minutes * 60:
+            self.checkpoint_now()
+
+    def checkpoint_now(self) -> None:
+        """Checkpoint within the epoch: the network, the progress and the epoch's dropout stream."""
+        self.save_checkpoint(self.rng, self.progress.epoch_seconds + time.monotonic() - self.epoch_started)
+        self.last_save = time.monotonic()
 
     def should_stop(self) -> bool:
         """Whether to end training after this step, before ``epochs`` epochs (never, here)."""
