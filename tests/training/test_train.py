@@ -65,7 +65,8 @@ def test_train_writes_weights_history_and_the_features_of_the_trained_network(tm
     from crossmodal.training.encode import encode_patches
     from crossmodal.training.network import load_network
 
-    model, _ = load_network(out / "weights.pt")
+    model, record = load_network(out / "weights.pt")
+    assert record["precision"] == "fp32"  # tiny_job's precision on this CPU, written with the network
     source = MappedVolumes([np.load(tmp_path / "volumes" / "s2.npy")], P, ["s2"])
     centres = np.load(tmp_path / "patches" / "s2.npz")["centres"].astype(np.int64)
     expected = encode_patches(model, source, np.zeros(8, dtype=np.int64), centres, 100, 2, 4)

@@ -14,6 +14,8 @@ conv k^3 valid (k = remaining edge)    w3 -> F                     1 / 1
 
 The decoder mirrors it with transposed convolutions (BN + LeakyReLU after every inner layer);
 its last layer is linear, so that it can reproduce the full range of (normalized) intensities.
+The transposed convolutions are :class:`crossmodal.training.layers.ConvTranspose3d`:
+``torch.nn.ConvTranspose3d``'s parameters and function, its last layer computed faster on the CPU.
 
 Choices the paper leaves open, made to follow its Keras implementation's defaults:
 
@@ -41,6 +43,7 @@ from torch import nn
 
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import ModelSpec, parse_model_id
+from crossmodal.training import layers
 from crossmodal.training.method import DEFAULT as DEFAULT_METHOD
 from crossmodal.training.method import MethodSettings
 
@@ -126,10 +129,10 @@ class Decoder(nn.Module):
         w1, w2, w3 = widths
         k = layer_sizes(patch_size)[3]
         self.layers = nn.Sequential(
-            nn.ConvTranspose3d(features, w3, k, bias=False), *_bn_lrelu(w3, method),
-            nn.ConvTranspose3d(w3, w2, 3, bias=False), *_bn_lrelu(w2, method),
-            nn.ConvTranspose3d(w2, w1, 3, stride=2, bias=False), *_bn_lrelu(w1, method),
-            nn.ConvTranspose3d(w1, 1, 3),
+            layers.ConvTranspose3d(features, w3, k, bias=False), *_bn_lrelu(w3, method),
+            layers.ConvTranspose3d(w3, w2, 3, bias=False), *_bn_lrelu(w2, method),
+            layers.ConvTranspose3d(w2, w1, 3, stride=2, bias=False), *_bn_lrelu(w1, method),
+            layers.ConvTranspose3d(w1, 1, 3),
         )  # fmt: skip
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -457,13 +460,14 @@ def build_network(
 
 
 def weights_record(model: AxialNet | SharedAutoencoder, model_id: str, patch_size: int,
-                   widths: tuple[int, int, int], features: int) -> dict:
+                   widths: tuple[int, int, int], features: int, precision: str | None = None) -> dict:  # fmt: skip
     """The content of ``weights.pt`` (docs/architecture.md), tensors on the CPU.
 
     ``n_modalities`` is the number of encoder/decoder paths: M for axial networks, 1 for the
     shared-autoencoder baselines. ``method`` (the network's :class:`MethodSettings` as a dict)
-    is recorded only where it differs from today's readings, so that a network of today's
-    method writes the record it always wrote.
+    is recorded only where it differs from the default readings. ``precision`` (``"fp32"`` or
+    ``"bf16"``, what training computed in; ``training.precision: auto`` depends on the machine)
+    is recorded where given.
     """
     record = {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -475,6 +479,8 @@ def weights_record(model: AxialNet | SharedAutoencoder, model_id: str, patch_siz
     }
     if model.method != DEFAULT_METHOD:
         record["method"] = dataclasses.asdict(model.method)
+    if precision is not None:
+        record["precision"] = precision
     return record
 
 
@@ -488,7 +494,7 @@ def load_network(weights_path: str | Path, device: torch.device | str = "cpu") -
     Returns:
         ``(model, record)``: the network on ``device`` in eval mode, and the weights record
         without ``state_dict`` (``model_id``, ``n_modalities``, ``widths``, ``features``,
-        ``patch_size``, and ``method`` where not today's).
+        ``patch_size``, and ``method`` and ``precision`` where recorded).
 
     Raises:
         InputError: the file is not a weights file of this project.

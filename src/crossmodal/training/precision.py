@@ -4,11 +4,17 @@
 convolutions compute in bfloat16 while the weights, their gradients, the optimizer and the loss
 stay in float32 (the loss casts the network's outputs back to float32, see
 :func:`crossmodal.training.loss.combined_loss`). ``fp32`` computes everything in float32. ``auto`` picks
-bf16 where the hardware computes it natively and fp32 everywhere else:
+the precision that trains faster on the device, from what was measured on each kind
+(docs/performance.md, "The training step"):
 
 * CUDA: bf16 when ``torch.cuda.is_bf16_supported()`` (Ampere and newer);
-* CPU: bf16 only with AVX-512-BF16 or AMX instructions. Without them oneDNN emulates bfloat16,
-  which is several times slower than float32 (``benchmarks/training_throughput.py`` shows it).
+* CPU: bf16 only with AMX tiles, whose bf16 matrix units made the step 1.5-1.9x faster. With
+  AVX-512-BF16 but no AMX the bf16 step ran at 0.8-0.9x the fp32 step, and without either
+  oneDNN emulates bfloat16 at a fraction of the fp32 speed: fp32 there.
+
+``auto`` can therefore resolve differently on two machines. The precision a network was trained
+in is written with it (``weights.pt``'s ``precision``, the job's log), and docs/method.md says how
+much Table I moves between the two.
 
 Networks use the ``channels_last_3d`` memory layout (oneDNN's 3-D convolutions and cuDNN's
 bf16 tensor-core kernels prefer it). The patches stay as gathered, ``[B, M, P, P, P]``
@@ -28,17 +34,19 @@ from crossmodal.common.errors import InputError
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def cpu_has_native_bf16() -> bool:
-    """True if this CPU computes bfloat16 in hardware (AVX-512-BF16 or AMX tiles).
+def cpu_bf16_instructions() -> str:
+    """The bfloat16 instructions of this CPU: ``"amx"``, ``"avx512_bf16"`` or ``""`` (none).
 
     Uses PyTorch's own CPU-feature probes (private helpers of ``torch.cpu``); where they are
-    missing (other PyTorch versions) the answer is False, which only costs speed.
+    missing (other PyTorch versions) the answer is ``""``, which only costs speed.
     """
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    try:
-        return any(getattr(torch.cpu, name)() for name in probes if hasattr(torch.cpu, name))
-    except RuntimeError:
-        return False
+    for name, probe in (("amx", "_is_amx_tile_supported"), ("avx512_bf16", "_is_avx512_bf16_supported")):
+        try:
+            if hasattr(torch.cpu, probe) and getattr(torch.cpu, probe)():
+                return name
+        except RuntimeError:
+            continue
+    return ""
 
 
 def resolve_precision(setting: str, device: torch.device | str) -> str:
@@ -49,8 +57,8 @@ def resolve_precision(setting: str, device: torch.device | str) -> str:
         device: the training device.
 
     Returns:
-        ``setting`` itself unless it is ``"auto"``; then ``"bf16"`` where the device computes
-        bfloat16 natively (see the module docstring), else ``"fp32"``.
+        ``setting`` itself unless it is ``"auto"``; then ``"bf16"`` where it trains faster on the
+        device (a CUDA GPU with bfloat16, a CPU with AMX; see the module docstring), else ``"fp32"``.
 
     Raises:
         InputError: an unknown setting, or ``"bf16"`` on a CUDA device without bfloat16.
@@ -68,7 +76,7 @@ def resolve_precision(setting: str, device: torch.device | str) -> str:
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     if device.type == "cpu":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
+        return "bf16" if cpu_bf16_instructions() == "amx" else "fp32"
     return "fp32"
 
 

@@ -31,9 +31,13 @@ def write_training_outputs(
     settings: TrainSettings,
     weights_path: str | Path,
     history_path: str | Path,
+    precision: str | None = None,
 ) -> None:
-    """Write ``weights.pt`` and ``history.tsv`` (docs/architecture.md), each atomically."""
-    record = weights_record(model, settings.model_id, settings.patch_size, settings.widths, settings.features)
+    """Write ``weights.pt`` and ``history.tsv`` (docs/architecture.md), each atomically;
+    ``precision`` is what the network was trained in (recorded in ``weights.pt``)."""
+    record = weights_record(
+        model, settings.model_id, settings.patch_size, settings.widths, settings.features, precision
+    )
     with atomic_path(weights_path) as tmp:
         torch.save(record, tmp)
     with atomic_path(history_path) as tmp:
@@ -66,7 +70,7 @@ def train(
     with job.opened() as opened:
         trainer = Trainer(job.settings, opened.splits["train"], opened.source, opened.compute, checkpoints)
         model, history = trainer.run()
-        write_training_outputs(model, history, job.settings, weights_path, history_path)
+        write_training_outputs(model, history, job.settings, weights_path, history_path, opened.compute.precision)
         arrays = opened.encode(model)
     write_features(features_path, list(job.settings.modalities), **arrays)
     Path(checkpoint_path).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from crossmodal.common.seeds import seed_key
 from crossmodal.data.gather import open_patch_source
 from crossmodal.data.gather.patch_source import PatchSource
 from crossmodal.data.patch_sets import PatchSet, load_patch_set
+from crossmodal.training.allocator import retain_freed_memory
 from crossmodal.training.devices import claimed_device
 from crossmodal.training.encode import encode_splits
 from crossmodal.training.precision import Compute
@@ -176,6 +177,8 @@ class TrainingJob:
         splits = self.load_splits()
         with claimed_device() as device, deterministic_algorithms(device):
             compute = Compute.for_device(device, self.settings.precision)
+            if device.type == "cpu":
+                retain_freed_memory()  # no page faults on the step's activations (allocator.py)
             log.info("on %s with %d thread(s), precision %s", device, self.threads, compute.precision)
             scan_ids = splits["train"].scan_ids + splits["test"].scan_ids
             source = open_patch_source(self.volumes_dir, scan_ids, device, self.settings.patch_size)
