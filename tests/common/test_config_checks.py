@@ -147,6 +147,8 @@ def test_cross_key_checks_name_the_key(edit, message):
         (lambda c: c["datasets"]["smoke_knee"].update(patch_size=10),
          r"^config datasets\.smoke_knee\.patch_size: 10 is not allowed: edge length of the cubic patches in "
          r"voxels; it must be odd \(a patch is centred on a voxel\)\n"),
+        (lambda c: c.update(ablation={"method": [{"dropout_mode": "sometimes"}]}),
+         r"^config ablation\.method\.0\.dropout_mode: 'sometimes' is not one of"),
         (lambda c: c["datasets"]["smoke_knee"].update(modalities=["normal", "all"]),
          r"^config datasets\.smoke_knee\.modalities\.1: 'all' is not allowed: a modality name; 'all' and "
          r"'single' are reserved"),

@@ -1,7 +1,10 @@
-"""The method switches: settings, validation, and which networks each key changes."""
+"""The method switches: settings, their defaults and values (the schema's), which networks each key changes."""
+
+import dataclasses
 
 import pytest
 
+from crossmodal.common.config_checks import validated_block
 from crossmodal.common.errors import InputError
 from crossmodal.training.method import DEFAULT, MethodSettings, network_method
 
@@ -9,25 +12,30 @@ MODALITIES = ["t1", "t2"]
 ALPHA0 = ["axial-md0-pfn0-a0.0", "axial-md0-pfn1-a0.0", "axial-md1-pfn0-a0.0", "axial-md1-pfn1-a0.0"]
 
 
-def test_defaults_are_todays_readings():
-    assert DEFAULT == MethodSettings.from_config(None) == MethodSettings.from_config({})
+def test_the_defaults_are_the_schemas():
+    assert DEFAULT == MethodSettings() == MethodSettings.from_config(None) == MethodSettings.from_config({})
+    assert dataclasses.asdict(DEFAULT) == validated_block({}, "method")
     assert (DEFAULT.dropout_mode, DEFAULT.bn_momentum, DEFAULT.bn_eps, DEFAULT.encode_bn_stats,
             DEFAULT.global_norm, DEFAULT.global_before_per_feature) == (
         "per_sample", 0.1, 1e-5, "running", "vector", False)  # fmt: skip
 
 
+def test_an_unknown_key_is_refused():
+    with pytest.raises(InputError, match=r"unknown key\(s\) \['dropout'\]"):
+        MethodSettings.from_config({"dropout": "per_batch"})
+
+
 @pytest.mark.parametrize("block, message", [
-    ({"dropout": "per_batch"}, r"unknown key\(s\) \['dropout'\]"),
-    ({"dropout_mode": "sometimes"}, "method.dropout_mode = 'sometimes'"),
-    ({"dropout_p": 1.0}, r"method.dropout_p = 1.0: must be in \(0, 1\)"),
-    ({"bn_momentum": 0.0}, "method.bn_momentum = 0.0"),
-    ({"bn_eps": 0}, "method.bn_eps = 0"),
-    ({"global_norm": "layer"}, "method.global_norm = 'layer'"),
-    ({"encode_bn_stats": "batch"}, "method.encode_bn_stats = 'batch'"),
+    ({"dropout_mode": "sometimes"}, "method.dropout_mode: 'sometimes' is not one of"),
+    ({"dropout_p": 1.0}, "method.dropout_p: 1.0 is greater than or equal to the maximum of 1"),
+    ({"bn_momentum": 0.0}, "method.bn_momentum: 0.0 is less than or equal to the minimum of 0"),
+    ({"bn_eps": 0}, "method.bn_eps: 0 is less than or equal to the minimum of 0"),
+    ({"global_norm": "layer"}, "method.global_norm: 'layer' is not one of"),
+    ({"encode_bn_stats": "batch"}, "method.encode_bn_stats: 'batch' is not one of"),
 ])
-def test_bad_values_name_the_key(block, message):
+def test_the_schema_owns_the_values(block, message):
     with pytest.raises(InputError, match=message):
-        MethodSettings.from_config(block)
+        validated_block(block, "method")
 
 
 def test_none_at_alpha0_resolves_per_alpha():
@@ -40,7 +48,7 @@ def _changed(block, models=ALPHA0 + ["axial-md1-pfn0-a0.1", "baseline-all", "bas
     return {m: network_method(block, m, MODALITIES) for m in models if network_method(block, m, MODALITIES)}
 
 
-def test_todays_readings_change_no_network():
+def test_the_defaults_change_no_network():
     assert _changed(None) == {} and _changed({"dropout_mode": "per_sample", "bn_momentum": 0.1}) == {}
 
 

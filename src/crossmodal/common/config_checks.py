@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import os
 from pathlib import Path
 
 import yaml
 
-from crossmodal.common.dataset_checks import check_subject_count
+from crossmodal.common.dataset_checks import check_mask_rule, check_subject_count
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import axial_model_ids, parse_model_id
 
@@ -79,6 +80,31 @@ def check_schema(config: dict, schema_path: str | Path) -> None:
     )
 
 
+@functools.cache
+def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """The schema, parsed once per process (PyYAML's C loader where it has one)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(schema_path).read_text(), Loader=loader)
+
+
+def schema_defaults(definition: str, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """The ``default`` of each property of ``definitions.<definition>`` that has one.
+
+    For library code that needs a block's defaults without a validated config (the method
+    settings: :data:`crossmodal.training.method.DEFAULT`); the schema stays their one owner.
+    Reads the schema with PyYAML only (no jsonschema, which a job's environment need not have).
+
+    Args:
+        definition: a key of the schema's ``definitions``, e.g. ``"method"``.
+        schema_path: ``workflow/schemas/config.schema.yaml``.
+
+    Returns:
+        ``{key: default}``, in the schema's order.
+    """
+    properties = load_schema(schema_path)["definitions"][definition]["properties"]
+    return {key: copy.deepcopy(spec["default"]) for key, spec in properties.items() if "default" in spec}
+
+
 def validated_block(block: dict, definition: str, schema_path: str | Path = SCHEMA_PATH) -> dict:
     """A config block checked against ``definitions.<definition>`` of the schema, defaults filled.
 
@@ -101,7 +127,7 @@ def validated_block(block: dict, definition: str, schema_path: str | Path = SCHE
     from jsonschema import Draft202012Validator, validators  # a dependency of Snakemake
     from jsonschema.exceptions import best_match
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     properties = Draft202012Validator.VALIDATORS["properties"]
 
     def fill_defaults(validator, given, instance, subschema):
@@ -194,11 +220,7 @@ def check_config(config: dict) -> None:
     for name, ds in config["datasets"].items():
         key = f"datasets.{name}"
         _check_source(ds, name)
-        if ds["mask"]["rule"] == "file" and ds["layout"] != "generic":
-            raise InputError(
-                f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "
-                f"manifest layout has; use 'nonzero' for skull-stripped BraTS data"
-            )
+        check_mask_rule(ds["mask"]["rule"], ds["layout"], key)
         seen: dict[int, str] = {}
         for cls in ds["classes"]:
             for value in cls["values"]:

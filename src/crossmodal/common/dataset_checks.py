@@ -1,8 +1,9 @@
 """Checks of a dataset's settings made both before any job and by the stage that reads them.
 
 The start-up checks (:mod:`crossmodal.common.config_checks`) run them on the config, the stages
-(folds, ingest) on what they read, with the same message. Kept apart from the start-up checks,
-which need the schema's libraries (PyYAML, jsonschema), so that a stage's job loads neither.
+(folds, ingest) on what they read, with the same message: one owner for each check. Kept
+apart from the start-up checks, which read the schema, so that a data stage's job does not
+load them.
 """
 
 from __future__ import annotations
@@ -34,3 +35,21 @@ def check_subject_count(n_subjects: int, n_folds: int, name: str) -> None:
         f"fold needs at least 2 (its two subject-grouped halves), so {n_folds} folds need "
         f"{2 * n_folds}; {fits}"
     )
+
+
+def check_mask_rule(rule: str, layout: str, key: str) -> None:
+    """Mask rule ``file`` reads the ``mask`` column of a generic manifest, which no other layout has.
+
+    Args:
+        rule: config ``mask.rule``.
+        layout: config ``layout``.
+        key: the dataset's config key, e.g. ``datasets.oai``, for the message.
+
+    Raises:
+        InputError: naming ``<key>.mask.rule`` and what to use instead.
+    """
+    if rule == "file" and layout != "generic":
+        raise InputError(
+            f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "
+            f"manifest layout has; use 'nonzero' for skull-stripped BraTS data"
+        )

@@ -1,7 +1,8 @@
 """The method's open points as switches: config block ``datasets.{ds}.method`` (docs/method.md).
 
-Each key is one reading of a sentence of the paper that its text leaves open; the defaults are
-the readings this pipeline always used, and give bit-identical networks and features.
+Each key is one reading of a sentence of the paper that its text leaves open. The schema's
+``method`` block owns the keys' defaults and allowed values (the config is checked against it
+before any job); :class:`MethodSettings` takes its defaults from there.
 
 * ``dropout_mode``: which modalities feed the mean during training (Sec. II-B, Fig. 3):
   ``per_sample`` (a uniformly random non-empty subset per sample and use), ``per_batch`` (one
@@ -27,53 +28,47 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from crossmodal.common.config_checks import schema_defaults
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import parse_model_id
 
-DROPOUT_MODES = ("per_sample", "per_batch", "independent", "per_sample_count")
-ENCODE_BN_STATS = ("running", "set")
-GLOBAL_NORMS = ("vector", "batch", "none", "none_at_alpha0")
+#: the schema's defaults of the ``method`` block
+_DEFAULTS = schema_defaults("method")
 
 
 @dataclass(frozen=True)
 class MethodSettings:
-    """One reading of each open point; the defaults are today's readings.
+    """One reading of each open point; the defaults are the schema's.
+
+    Values are not checked here: the schema's ``method`` block checks the config (and the
+    ablation's levels) before any job; a caller outside the workflow checks a block with
+    :func:`crossmodal.common.config_checks.validated_block` ``(block, "method")``.
 
     Attributes:
-        dropout_mode: one of ``DROPOUT_MODES``.
+        dropout_mode: ``per_sample``, ``per_batch``, ``independent`` or ``per_sample_count``.
         dropout_p: drop probability of each modality in ``independent`` mode, in (0, 1).
         bn_momentum: running-average momentum of every batch normalization (PyTorch convention).
         bn_eps: epsilon of every batch normalization.
-        encode_bn_stats: one of ``ENCODE_BN_STATS``.
-        global_norm: one of ``GLOBAL_NORMS``.
+        encode_bn_stats: ``running`` or ``set``.
+        global_norm: ``vector``, ``batch``, ``none`` or ``none_at_alpha0``.
         global_before_per_feature: keep the global normalization before the per-feature one.
     """
 
-    dropout_mode: str = "per_sample"
-    dropout_p: float = 0.5
-    bn_momentum: float = 0.1
-    bn_eps: float = 1e-5
-    encode_bn_stats: str = "running"
-    global_norm: str = "vector"
-    global_before_per_feature: bool = False
-
-    def __post_init__(self) -> None:
-        for key, allowed in (("dropout_mode", DROPOUT_MODES), ("encode_bn_stats", ENCODE_BN_STATS),
-                             ("global_norm", GLOBAL_NORMS)):  # fmt: skip
-            if getattr(self, key) not in allowed:
-                raise InputError(f"config method.{key} = {getattr(self, key)!r}: use one of {list(allowed)}")
-        for key, ok, allowed in (("dropout_p", 0 < self.dropout_p < 1, "in (0, 1)"),
-                                 ("bn_momentum", 0 < self.bn_momentum <= 1, "in (0, 1]"),
-                                 ("bn_eps", self.bn_eps > 0, "positive")):  # fmt: skip
-            if not ok:
-                raise InputError(f"config method.{key} = {getattr(self, key)}: must be {allowed}")
+    dropout_mode: str = _DEFAULTS["dropout_mode"]
+    dropout_p: float = _DEFAULTS["dropout_p"]
+    bn_momentum: float = _DEFAULTS["bn_momentum"]
+    bn_eps: float = _DEFAULTS["bn_eps"]
+    encode_bn_stats: str = _DEFAULTS["encode_bn_stats"]
+    global_norm: str = _DEFAULTS["global_norm"]
+    global_before_per_feature: bool = _DEFAULTS["global_before_per_feature"]
 
     @classmethod
     def from_config(cls, block: dict | None) -> "MethodSettings":
-        """Settings from a (partial) ``method`` block; missing keys take today's readings.
+        """Settings from a (partial) ``method`` block; missing keys take the schema's defaults.
 
         Raises:
-            InputError: an unknown key or a value out of range, naming the key.
+            InputError: an unknown key (a block the schema did not check, e.g. of a weights file
+                written by other code).
         """
         block = dict(block or {})
         unknown = sorted(set(block) - {f.name for f in dataclasses.fields(cls)})
@@ -99,7 +94,7 @@ DEFAULT = MethodSettings()
 
 
 def network_method(block: dict | None, model_id: str, modalities: list[str]) -> dict:
-    """The method keys that change network ``model_id`` and differ from today's readings.
+    """The method keys that change network ``model_id`` and differ from the defaults.
 
     What a training's params hold of the ``method`` block, so that a switch reruns exactly the
     networks it changes: the dropout keys only networks with modality dropout (``dropout_p``
@@ -110,16 +105,16 @@ def network_method(block: dict | None, model_id: str, modalities: list[str]) -> 
     normalization keys every network.
 
     Args:
-        block: the dataset's ``method`` block (None or partial: today's readings).
+        block: the dataset's ``method`` block (None or partial: the defaults).
         model_id: network id (a seed suffix allowed).
         modalities: the dataset's modalities.
 
     Returns:
-        ``{key: value}``, keys sorted; empty when the network is today's. ``global_norm`` holds
+        ``{key: value}``, keys sorted; empty when the network is the default one. ``global_norm`` holds
         the resolved reading (``none_at_alpha0`` becomes ``none`` or is left out).
 
     Raises:
-        InputError: a bad block or model id.
+        InputError: an unknown key or a bad model id.
     """
     settings = MethodSettings.from_config(block)
     spec = parse_model_id(model_id, list(modalities))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from crossmodal.common.errors import InputError
+from crossmodal.training.method import DEFAULT as DEFAULT_METHOD
 
 
 def _bits(codes: np.ndarray, n_modalities: int) -> np.ndarray:
@@ -38,8 +39,8 @@ def sample_present(
     batch_size: int,
     n_modalities: int,
     dropout: bool,
-    mode: str = "per_sample",
-    p: float = 0.5,
+    mode: str = DEFAULT_METHOD.dropout_mode,
+    p: float = DEFAULT_METHOD.dropout_p,
 ) -> np.ndarray:
     """Draw the modalities present for each sample of a batch.
 
@@ -62,7 +63,7 @@ def sample_present(
         batch_size: B.
         n_modalities: M.
         dropout: apply modality dropout.
-        mode: one of :data:`crossmodal.training.method.DROPOUT_MODES`.
+        mode: the schema's ``method.dropout_mode`` values (above).
         p: drop probability of ``independent``.
 
     Returns:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.common.atomic import atomic_path
-from crossmodal.common.dataset_checks import check_subject_count
+from crossmodal.common.dataset_checks import check_mask_rule, check_subject_count
 from crossmodal.common.errors import InputError
 from crossmodal.data.ingest import brats2015, brats2018, brats2023, generic, msd
 from crossmodal.data.ingest.records import ScanRecord
@@ -62,11 +62,7 @@ def find_scans(root: str | Path, dataset_cfg: dict, dataset_name: str) -> list[S
     if not root.is_dir():
         problem = "is a file, not a directory" if root.exists() else "not found"
         raise InputError(f"dataset {dataset_name!r}: data directory {root} {problem}; set config {key}.root")
-    if dataset_cfg["mask"]["rule"] == "file" and layout != "generic":
-        raise InputError(
-            f"config {key}.mask.rule 'file' needs a `mask` column, which only the generic "
-            f"manifest layout has; use 'nonzero' for skull-stripped BraTS data"
-        )
+    check_mask_rule(dataset_cfg["mask"]["rule"], layout, key)
     records = LAYOUTS[layout](root, list(dataset_cfg["modalities"]), dataset_cfg, dataset_name)
     if not records:
         raise InputError(f"dataset {dataset_name!r}: no scans found in {root} (layout {layout!r})")
