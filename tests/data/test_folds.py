@@ -69,7 +69,7 @@ def test_make_folds_round_trip(tmp_path):
 def test_read_folds_checks_columns(tmp_path):
     path = tmp_path / "folds.tsv"
     pd.DataFrame({"scan_id": ["a"], "subject_id": ["1"], "fold": [0]}).to_csv(path, sep="\t", index=False)
-    with pytest.raises(InputError, match="lacks columns \\['half'\\]"):
+    with pytest.raises(InputError, match=r"missing columns \['half'\]; rerun its folds job"):
         read_folds(path)
 
 

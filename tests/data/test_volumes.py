@@ -22,5 +22,5 @@ def test_index_keeps_ids_as_text(tmp_path):
 
 
 def test_missing_index_names_the_file_and_the_step(tmp_path):
-    with pytest.raises(InputError, match=r"volumes/index\.tsv not found; run the normalize step"):
+    with pytest.raises(InputError, match=r"volumes/index\.tsv not found; run the normalize job"):
         read_volume_index(tmp_path / "volumes")

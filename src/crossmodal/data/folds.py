@@ -26,6 +26,7 @@ from crossmodal.common.atomic import atomic_path
 from crossmodal.common.dataset_checks import check_subject_count
 from crossmodal.common.errors import InputError
 from crossmodal.common.seeds import derive_seed
+from crossmodal.common.tsv_tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,7 @@ def make_folds(
     Raises:
         InputError: see :func:`assign_folds`; also a manifest without the id columns.
     """
-    table = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in ("scan_id", "subject_id") if c not in table.columns]
-    if missing:
-        raise InputError(f"dataset {name}: {manifest} lacks columns {missing}; re-run ingest")
+    table = read_table(manifest, ["scan_id", "subject_id"], "ingest", all_text=True)
     folds = assign_folds(table["scan_id"].tolist(), table["subject_id"].tolist(), n_folds, seed, name)
     with atomic_path(folds_tsv) as tmp:
         folds.to_csv(tmp, sep="\t", index=False)
@@ -142,13 +140,7 @@ def read_folds(folds_tsv: str | Path) -> pd.DataFrame:
     Raises:
         InputError: the file is missing, lacks a column, or a ``half`` is not 0 or 1.
     """
-    path = Path(folds_tsv)
-    if not path.is_file():
-        raise InputError(f"{path} not found; run the folds step for this dataset first")
-    table = pd.read_csv(path, sep="\t", dtype={"scan_id": str, "subject_id": str})
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{path} lacks columns {missing}; re-run the folds step")
+    table = read_table(folds_tsv, COLUMNS, "folds", text_columns=["scan_id", "subject_id"])
     if not table["half"].isin([0, 1]).all():
-        raise InputError(f"{path}: column half must be 0 or 1; re-run the folds step")
+        raise InputError(f"{folds_tsv}: column half must be 0 or 1; rerun its folds job")
     return table

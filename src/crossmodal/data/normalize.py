@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
+from crossmodal.common.tsv_tables import read_table
 from crossmodal.data.sample_patches import check_patch_fits
 from crossmodal.data.volumes import INDEX_NAME, labels_path, mask_path, volume_path
 
@@ -330,13 +331,10 @@ def normalize_dataset(
     volumes_dir = Path(volumes_dir)
     modalities = list(modalities)
     patch_size = int(patch_size)
-    table = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
     needed = ["scan_id", "subject_id", "label", "mask"] + [
         f"{k}_{m}" for m in modalities for k in ("image", "channel")
     ]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise InputError(f"dataset {name}: {manifest} lacks columns {missing}; re-run ingest")
+    table = read_table(manifest, needed, "ingest", all_text=True)
     if table.empty:
         raise InputError(f"dataset {name}: {manifest} lists no scans")
     volumes_dir.mkdir(parents=True, exist_ok=True)

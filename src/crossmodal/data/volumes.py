@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crossmodal.common.errors import InputError
+from crossmodal.common.tsv_tables import read_table
 
 INDEX_NAME = "index.tsv"
 
@@ -45,9 +45,6 @@ def read_volume_index(volumes_dir: str | Path) -> pd.DataFrame:
         One row per scan, in manifest order.
 
     Raises:
-        InputError: the index is missing.
+        InputError: the index is missing, or has no ``scan_id`` column.
     """
-    path = Path(volumes_dir) / INDEX_NAME
-    if not path.is_file():
-        raise InputError(f"{path} not found; run the normalize step for this dataset first")
-    return pd.read_csv(path, sep="\t", dtype={"scan_id": str, "subject_id": str})
+    return read_table(Path(volumes_dir) / INDEX_NAME, ["scan_id"], "normalize", text_columns=["scan_id", "subject_id"])

@@ -96,6 +96,7 @@ from scipy import stats
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import cell_networks, parse_model_id
+from crossmodal.common.tsv_tables import read_table
 from crossmodal.evaluation.evaluate import read_accuracy
 from crossmodal.reporting.cell import SETTINGS, unit_means, with_seeds
 from crossmodal.reporting.paper_table import describe_cell, load_paper_table
@@ -457,10 +458,7 @@ def read_claims(paths: list[str | Path]) -> pd.DataFrame:
     """
     frames = []
     for path in paths:
-        frame = pd.read_csv(path, sep="\t", dtype={"dataset": str, "key": str})
-        missing = [c for c in CLAIM_COLUMNS if c not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: missing columns {missing}; rerun its claims job")
+        frame = read_table(path, CLAIM_COLUMNS, "claims", text_columns=["dataset", "key"])
         unknown = sorted(set(frame["verdict"]) - set(VERDICTS))
         if unknown:
             raise InputError(f"{path}: unknown verdicts {unknown}; rerun its claims job")

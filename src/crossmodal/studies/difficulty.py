@@ -36,6 +36,7 @@ import pandas as pd
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
 from crossmodal.common.seeds import derive_seed
+from crossmodal.common.tsv_tables import read_table
 from crossmodal.data.folds import read_folds
 from crossmodal.data.gather.mapped_volumes import gather_numpy
 from crossmodal.data.patch_sets import load_patch_set
@@ -299,11 +300,4 @@ def read_difficulty(path: str | Path) -> pd.DataFrame:
     Raises:
         InputError: the file is missing or lacks a column.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} not found; run `snakemake {path}`")
-    table = pd.read_csv(path, sep="\t", dtype={"train_modality": str, "test_modality": str})
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: missing columns {missing}; rerun the difficulty rule")
-    return table
+    return read_table(path, COLUMNS, "difficulty", text_columns=["train_modality", "test_modality"])
