@@ -10,7 +10,8 @@ and, unless ``--skip-paper``, the paper's (15^3, 32/64/64, 128):
   throughout, glibc's default allocator, channels-last; at its best precision on this CPU
   (fp32, and bf16 autocast where the CPU has bfloat16 instructions, the faster of the two);
 * ``new``: the step rule ``train`` runs now: :mod:`crossmodal.training.layers`, freed memory
-  kept in the process (:mod:`crossmodal.training.allocator`), ``training.precision: auto``.
+  kept in the process (:mod:`crossmodal.training.allocator`), ``training.precision: auto``; and
+  the same step in fp32 and in bf16, to check that ``auto`` picks the faster of the two here.
 
 The allocator setting holds for a whole process, so every measurement runs in a child process
 of its own (``--child``); the variants alternate in rounds so that a change of machine load hits
@@ -116,7 +117,8 @@ def child(variant: str, m: int, scale: str, device: torch.device, steps: int) ->
     """Median seconds of ``steps`` training steps of one variant, in this process.
 
     Args:
-        variant: ``reference-fp32``, ``reference-bf16`` or ``new``.
+        variant: ``reference-fp32``, ``reference-bf16``, ``new`` (``training.precision: auto``),
+            ``new-fp32`` or ``new-bf16``.
         m: modalities.
         scale: key of ``SCALES``.
         device: where to train.
@@ -125,13 +127,13 @@ def child(variant: str, m: int, scale: str, device: torch.device, steps: int) ->
     Returns:
         ``{"seconds": median step seconds, "precision": the precision the step ran in}``.
     """
-    if variant == "new" and device.type == "cpu":
+    if variant.startswith("new") and device.type == "cpu":
         retain_freed_memory()
     precision = "auto" if variant == "new" else variant.split("-")[1]
     with tempfile.TemporaryDirectory() as tmp:
         _write_volumes(Path(tmp), m, SCALES[scale][0])
         trainer = _trainer(Path(tmp), m, scale, device, precision)
-        if variant != "new":
+        if variant.startswith("reference"):
             as_reference(trainer.model)
         times = []
         for i in range(WARMUP + steps):
@@ -149,7 +151,9 @@ def child(variant: str, m: int, scale: str, device: torch.device, steps: int) ->
 def _run_child(variant: str, m: int, scale: str, device: str, steps: int, threads: int) -> dict:
     command = [sys.executable, __file__, "--child", variant, "--m", str(m), "--scale", scale,
                "--device", device, "--steps", str(steps), "--threads", str(threads)]  # fmt: skip
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -193,6 +197,19 @@ def compare(m: int, scale: str, device: str, rounds: int, steps: int, threads: i
     medians = {v: statistics.median(s) for v, s in seconds.items()}
     best_reference = min((v for v in variants if v != "new"), key=medians.get)
     return {"medians": medians, "reference": best_reference, "precision": precision["new"]}
+
+
+def precision_line(device: str, rounds: int, steps: int, threads: int) -> str:
+    """What bf16 autocast does to the new step on this device (M = 2), and what ``auto`` chose."""
+    seconds: dict[str, list[float]] = {"new-fp32": [], "new-bf16": []}
+    for _ in range(rounds):
+        for variant in seconds:
+            seconds[variant].append(_run_child(variant, 2, "default", device, steps, threads)["seconds"])
+    ratio = statistics.median(seconds["new-fp32"]) / statistics.median(seconds["new-bf16"])
+    chosen = resolve_precision("auto", device)
+    faster = "bf16" if ratio > 1 else "fp32"
+    verdict = "the faster one" if chosen == faster else f"NOT the faster one ({faster})"
+    return f"bf16 autocast on this {device.upper()}, M=2: {ratio:.2f}x the fp32 step; `auto` picks {chosen}, {verdict}"
 
 
 def single_path_seconds(scale: str, device: torch.device, n: int = 10) -> float:
@@ -267,6 +284,8 @@ def main() -> None:
                     print(f"  {gflop:.2f} GFLOP/update: new step {achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f} % "
                           f"of the fp32 peak; reference {gflop / med[ref]:.1f} GFLOP/s = "
                           f"{100 * gflop / med[ref] / peak:.0f} %")  # fmt: skip
+    for device in devices:
+        print(precision_line(device, max(2, args.rounds // 2), args.steps, args.threads))
     if torch.cuda.is_available() and not args.skip_paper:
         device = torch.device("cuda")
         single = single_path_seconds("paper", device)
