@@ -3,7 +3,7 @@
 Counts the trainings of the ablation from a config exactly as the workflow derives them
 (:func:`crossmodal.studies.ablation.ablation_datasets`, :func:`crossmodal.studies.ablation.level_networks`: a
 method level trains only the networks it changes), and times the training loop of each
-dataset's networks on this machine: :func:`crossmodal.training.train.fit` on random volumes (memory-mapped,
+dataset's networks on this machine: :class:`crossmodal.training.trainer.Trainer` on random volumes (memory-mapped,
 as rule ``train`` reads them) with the dataset's patch size, widths, features and batch size,
 for the axial network with dropout and per-feature normalization and for ``baseline-all``
 (one path, one modality per sample). The time per update is the median over epochs of the
@@ -35,6 +35,7 @@ from crossmodal.common.model_ids import parse_model_id, split_seed
 from crossmodal.data.gather.mapped_volumes import MappedVolumes
 from crossmodal.data.patch_sets import PatchSet
 from crossmodal.studies.ablation import ablation_datasets, level_networks
+from crossmodal.training.allocator import retain_freed_memory
 from crossmodal.training.precision import Compute
 from crossmodal.training.settings import TrainSettings
 from crossmodal.training.trainer import Trainer
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--updates-timed", type=int, default=60, help="updates timed per network")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    retain_freed_memory()  # as rule train's job does on the CPU
     config = load_config(args.config)
     updates = int(config["ablation"]["updates"])
     print(f"CPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread")
