@@ -30,7 +30,7 @@ export PYTHONPATH=/tmp/gpu_site:$PWD/src PATH=/tmp/gpu_site/bin:$PATH
 } > "$out/machine.txt" 2>&1
 cat "$out/machine.txt"
 
-timeout "${GPU_CHECK_BENCH_S:-180}" python3 benchmarks/training_throughput.py --device cuda --rounds 4 2>&1 | tee "$out/throughput.txt"
+timeout "${GPU_CHECK_BENCH_S:-180}" python3 benchmarks/training_throughput.py --device cuda --rounds 2 --steps 10 2>&1 | tee "$out/throughput.txt"
 
 # One GPU shared by 8 trainings at once: each takes cuda:0 without the per-GPU lock
 # (crossmodal.training.devices), so that the small default networks keep the GPU busy.
