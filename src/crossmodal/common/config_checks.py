@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import copy
 import difflib
-import functools
 import os
 from pathlib import Path
-
-import yaml
 
 from crossmodal.common.dataset_checks import check_mask_rule, check_subject_count
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import axial_model_ids, parse_model_id
+from crossmodal.common.schema import SCHEMA_PATH, load_schema
 
-#: the schema of this checkout (the Snakefile passes its own path to :func:`check_schema`)
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 SYNTHETIC_MODALITIES = {"knee": ["normal", "fatsup"], "brats": ["t1", "t1c", "t2", "flair"]}
 #: longest excerpt of a schema message (jsonschema quotes whole offending values)
 MESSAGE_CHARS = 300
@@ -50,7 +46,7 @@ def check_schema(config: dict, schema_path: str | Path) -> None:
     from jsonschema import Draft202012Validator  # a dependency of Snakemake, which runs this
     from jsonschema.exceptions import best_match
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     errors = list(Draft202012Validator(schema).iter_errors(config))
     if not errors:
         return
@@ -78,31 +74,6 @@ def check_schema(config: dict, schema_path: str | Path) -> None:
         f"config {_key_path(error.absolute_path)}: {message}\n"
         f"  (every key, its type and default: {Path(schema_path).name})"
     )
-
-
-@functools.cache
-def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """The schema, parsed once per process (PyYAML's C loader where it has one)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(Path(schema_path).read_text(), Loader=loader)
-
-
-def schema_defaults(definition: str, schema_path: str | Path = SCHEMA_PATH) -> dict:
-    """The ``default`` of each property of ``definitions.<definition>`` that has one.
-
-    For library code that needs a block's defaults without a validated config (the method
-    settings: :data:`crossmodal.training.method.DEFAULT`); the schema stays their one owner.
-    Reads the schema with PyYAML only (no jsonschema, which a job's environment need not have).
-
-    Args:
-        definition: a key of the schema's ``definitions``, e.g. ``"method"``.
-        schema_path: ``workflow/schemas/config.schema.yaml``.
-
-    Returns:
-        ``{key: default}``, in the schema's order.
-    """
-    properties = load_schema(schema_path)["definitions"][definition]["properties"]
-    return {key: copy.deepcopy(spec["default"]) for key, spec in properties.items() if "default" in spec}
 
 
 def validated_block(block: dict, definition: str, schema_path: str | Path = SCHEMA_PATH) -> dict:

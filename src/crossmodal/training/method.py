@@ -28,9 +28,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from crossmodal.common.config_checks import schema_defaults
 from crossmodal.common.errors import InputError
 from crossmodal.common.model_ids import parse_model_id
+from crossmodal.common.schema import schema_defaults
 
 #: the schema's defaults of the ``method`` block
 _DEFAULTS = schema_defaults("method")
