@@ -11,6 +11,7 @@ sys.path.insert(0, f"{workflow.basedir}/src")
 
 from crossmodal.common.config_checks import check_config, check_schema
 from crossmodal.common.logs import exit_on_input_error
+from crossmodal.common.model_ids import AXIAL_PATTERN, SEED_PATTERN
 
 # config.yaml next to this file is the default; a --configfile replaces it (Snakemake would
 # otherwise merge the two, mixing the default datasets into e.g. the smoke run).
@@ -29,11 +30,23 @@ validate(config, SCHEMA)
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/common.smk"
+# the datasets and their networks (DATASETS, the derived SWEEP and ABLATION, dcfg, ...)
+include: "workflow/rules/datasets.smk"
 
 
+# The derived datasets of the specificity sweep and the ablation join the config's datasets
+# here, so that every rule (dcfg) and every job's script (snakemake.config, for the settings that
+# do not change results, such as training.checkpoint_minutes) finds a derived block where it
+# finds a configured one. DATASETS keeps the configured ones only.
+config["datasets"].update(DERIVED_BLOCKS)
 with exit_on_input_error():
     check_config(config)
+
+
+# the functions the rules call: params, inputs, targets
+include: "workflow/rules/params.smk"
+include: "workflow/rules/inputs.smk"
+include: "workflow/rules/targets.smk"
 
 
 wildcard_constraints:

@@ -5,6 +5,8 @@
 # changes) and evaluated with the Table I forests. Not part of `all`:
 #   snakemake --cores all ablations
 
+from crossmodal.studies.ablation import paper_key
+
 
 rule ablation:
     input:

@@ -9,9 +9,7 @@
 
 rule curve_training:
     input:
-        volumes="results/{ds}/volumes",
-        patches="results/{ds}/patches",
-        folds="results/{ds}/folds.tsv",
+        **TRAINING_JOB_INPUT,
     output:
         curve="results/{ds}/curves/{model}/fold{fold}.tsv",
     log:
@@ -22,18 +20,9 @@ rule curve_training:
         "../../envs/crossmodal.yaml"
     threads: 1
     resources:
-        mem_mb=6000,
-        runtime=24 * 60,
-        gpu=1,
+        **TRAINING_JOB_RESOURCES,
     params:
-        code=library_code(
-            "crossmodal.studies.curve_training", "crossmodal.training.training_job"
-        ),
-        modalities=ds_value("modalities"),
-        patch_size=ds_value("patch_size"),
-        network=ds_value("network"),
-        training=training_params,
-        seed=ds_value("seed"),
+        **training_job_params("crossmodal.studies.curve_training"),
         updates=curve_updates,
         n_trees=config["forest"]["n_trees"],
         max_train_patches=ds_value("max_forest_train_patches"),

@@ -1,8 +1,10 @@
 # Figures 5-8. Each figure is a compute rule (writes a tidy table under results/{ds}/figdata/) and
 # a plot rule that draws only from that table.
-# Like every computing rule, each has a `code` param (common.smk, library_code): editing
+# Like every computing rule, each has a `code` param (params.smk, library_code): editing
 # fig7_plot.py reruns only the fig7 plot jobs; editing fig7_data.py reruns fig7_data and its plot.
 import os
+
+from crossmodal.common.model_ids import axial_model_id, axial_model_ids
 
 FIG_ALPHA = config["figures"]["alpha"]
 FIG_FOLD = config["figures"]["fold"]

@@ -2,12 +2,21 @@
 # The same job then encodes every train and test patch of the fold with the trained network:
 # the fold's volumes are opened once, and no second process starts per network.
 
+# What rule train and rule curve_training (curves.smk) share: a training job of one network
+# and fold, trained from the same config values (crossmodal.training.training_job): these
+# inputs and resources, and the params of training_job_params (params.smk). Shared as values:
+# `use rule train as curve_training with:` cannot replace a rule's script.
+TRAINING_JOB_INPUT = {
+    "volumes": "results/{ds}/volumes",
+    "patches": "results/{ds}/patches",
+    "folds": "results/{ds}/folds.tsv",
+}
+TRAINING_JOB_RESOURCES = {"mem_mb": 6000, "runtime": 24 * 60, "gpu": 1}
+
 
 rule train:
     input:
-        volumes="results/{ds}/volumes",
-        patches="results/{ds}/patches",
-        folds="results/{ds}/folds.tsv",
+        **TRAINING_JOB_INPUT,
     output:
         weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
         history="results/{ds}/models/{model}/fold{fold}/history.tsv",
@@ -20,18 +29,9 @@ rule train:
         "../../envs/crossmodal.yaml"
     threads: 1
     resources:
-        mem_mb=6000,
-        runtime=24 * 60,
-        gpu=1,
+        **TRAINING_JOB_RESOURCES,
     params:
-        code=library_code(
-            "crossmodal.training.train", "crossmodal.training.training_job"
-        ),
-        modalities=ds_value("modalities"),
-        patch_size=ds_value("patch_size"),
-        network=ds_value("network"),
-        training=training_params,
-        seed=ds_value("seed"),
+        **training_job_params("crossmodal.training.train"),
         # not an output: it must survive a killed job so that the rerun resumes from it
         checkpoint=lambda wc: f"results/{wc.ds}/models/{wc.model}/fold{wc.fold}/checkpoint.pt",
     script:

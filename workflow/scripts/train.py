@@ -14,18 +14,10 @@ from crossmodal.training.training_job import TrainingJob  # noqa: E402
 training = snakemake.config["datasets"][snakemake.wildcards.ds]["training"]
 
 with log_to(snakemake.log[0]):
-    job = TrainingJob.from_config(
-        snakemake.input.volumes,
-        snakemake.input.patches,
-        snakemake.input.folds,
-        int(snakemake.wildcards.fold),
-        snakemake.wildcards.model,
-        dataset_name=snakemake.wildcards.ds,
-        dataset_seed=snakemake.params.seed,
-        modalities=snakemake.params.modalities,
-        patch_size=snakemake.params.patch_size,
-        network=snakemake.params.network,
-        training=snakemake.params.training,
+    job = TrainingJob.from_rule(
+        snakemake.input,
+        snakemake.wildcards,
+        snakemake.params,
         encode_batch_size=training["encode_batch_size"],
         threads=snakemake.threads,
     )

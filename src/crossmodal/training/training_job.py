@@ -1,7 +1,7 @@
 """One training job: the network of one dataset, model id and fold, its data and its device.
 
 Rule ``train`` and rule ``curve_training`` train the same network from the same config values;
-:class:`TrainingJob` holds those values once (built by :meth:`TrainingJob.from_config` in the
+:class:`TrainingJob` holds those values once (built by :meth:`TrainingJob.from_rule` in the
 job's script). :meth:`TrainingJob.opened` then loads the fold's patch sets, claims a device,
 resolves the precision and opens the fold's volumes there: the :class:`OpenedJob` that
 :class:`crossmodal.training.trainer.Trainer` trains on and whose patches the trained network encodes.
@@ -136,6 +136,31 @@ class TrainingJob:
             volumes_dir=Path(volumes_dir), patches_dir=Path(patches_dir), folds_tsv=Path(folds_tsv),
             settings=TrainSettings.from_config(model_id, modalities, patch_size, network, training, dataset_seed, key),
             encode_batch_size=int(encode_batch_size), threads=int(threads),
+        )  # fmt: skip
+
+    @classmethod
+    def from_rule(cls, inputs, wildcards, params, *, encode_batch_size: int, threads: int) -> "TrainingJob":
+        """The job of a rule ``train`` or ``curve_training`` job, from what its script is given.
+
+        The two rules share their inputs and these params (``training_job_params`` in
+        workflow/rules/train.smk), so their scripts build the job with this one call.
+
+        Args:
+            inputs: ``snakemake.input``: ``volumes``, ``patches``, ``folds``.
+            wildcards: ``snakemake.wildcards``: ``ds``, ``model``, ``fold``.
+            params: ``snakemake.params``: ``seed``, ``modalities``, ``patch_size``, ``network``,
+                ``training``.
+            encode_batch_size: config ``training.encode_batch_size``.
+            threads: ``snakemake.threads``.
+
+        Raises:
+            InputError: a key of ``network`` or ``training`` is missing.
+        """
+        return cls.from_config(
+            inputs.volumes, inputs.patches, inputs.folds, int(wildcards.fold), wildcards.model,
+            dataset_name=wildcards.ds, dataset_seed=params.seed, modalities=params.modalities,
+            patch_size=params.patch_size, network=params.network, training=params.training,
+            encode_batch_size=encode_batch_size, threads=threads,
         )  # fmt: skip
 
     @property

@@ -1,0 +1,90 @@
+# Input functions: the files a job of a dataset, cell, sweep or ablation reads.
+from crossmodal.common.model_ids import cell_networks, curve_ids, seeded_id, variant_ids
+from crossmodal.studies.ablation import level_networks
+
+
+def ingest_inputs(wildcards):
+    """Synthetic data, what rule synthesize writes; real data, none (see scan_digest)."""
+    return f"results/{wildcards.ds}/raw" if is_synthetic(wildcards.ds) else []
+
+
+def dataset_accuracy(wildcards):
+    """Rules pairs and claims: the accuracy table of every network, seed and fold."""
+    return [
+        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        for net in seeded(wildcards.ds, networks(wildcards.ds))
+        for k in folds(wildcards.ds)
+    ]
+
+
+def cell_accuracy_inputs(wildcards):
+    nets = cell_networks(wildcards.cell, dcfg(wildcards.ds)["modalities"])
+    return [
+        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        for net in seeded(wildcards.ds, nets)
+        for k in folds(wildcards.ds)
+    ]
+
+
+def sweep_runs(ds):
+    """The specificity sweep's trained networks of base dataset ``ds``: (derived, kappa, seeded id)."""
+    sweep = config["sweeps"]["specificity"]
+    models = variant_ids(sweep["alpha"])
+    return [
+        (name, kappa, seeded_id(model, seed))
+        for name, (base, kappa, _) in SWEEP.items()
+        if base == ds
+        for model in models
+        for seed in range(sweep["seeds"])
+    ]
+
+
+def sweep_accuracy(wildcards):
+    """Rule specificity's inputs: per kappa, network and seed, the fold's accuracy table."""
+    fold = config["sweeps"]["specificity"]["fold"]
+    return [
+        f"results/{name}/accuracy/{model}/fold{fold}.tsv"
+        for name, _, model in sweep_runs(wildcards.ds)
+    ]
+
+
+def sweep_difficulty(wildcards):
+    """Rule specificity's difficulty tables: one per kappa of the sweep."""
+    return [
+        f"results/{name}/difficulty.tsv"
+        for name, (base, _, _) in SWEEP.items()
+        if base == wildcards.ds
+    ]
+
+
+def curve_networks():
+    """The networks of the learning curves (config learning_curves)."""
+    curves = config["learning_curves"]
+    return curve_ids(curves["alpha"], curves["combination_alpha"])
+
+
+def ablation_rows(ds):
+    """``[(level name, derived dataset, seeded network)]``: one per row of the ablation table."""
+    return [
+        (name, where, model)
+        for name, level in ABLATION.items()
+        if level.base == ds
+        for where, model in level_networks(ABLATION, name, config["ablation"]["seeds"])
+    ]
+
+
+def ablation_inputs(kind):
+    """Input function of the ablation rule; per row, the accuracy table or the features file."""
+    fold = config["ablation"]["fold"]
+    pattern = {
+        "accuracy": "results/{where}/accuracy/{model}/fold{fold}.tsv",
+        "features": "results/{where}/features/{model}/fold{fold}.npz",
+    }[kind]
+
+    def inputs(wildcards):
+        return [
+            pattern.format(where=where, model=model, fold=fold)
+            for _, where, model in ablation_rows(wildcards.ds)
+        ]
+
+    return inputs
