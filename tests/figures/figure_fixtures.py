@@ -6,8 +6,6 @@ does not clash with tests/conftest.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 

@@ -42,14 +42,14 @@ def test_chi_square_rejects_a_non_uniform_sampler():
     assert chisquare(_subset_counts(present)[1:]).pvalue < 1e-6
 
 
-def test_per_sample_is_todays_draw_bit_for_bit():
-    """The default mode draws exactly what the code before the method switches drew."""
-    rng, old = np.random.default_rng(3), np.random.default_rng(3)
+def test_per_sample_draws_one_subset_code_per_sample_bit_for_bit():
+    """The default mode: one ``integers(1, 2**M)`` call of size B, modality m present where bit m is set."""
+    rng, reference = np.random.default_rng(3), np.random.default_rng(3)
     for batch, m in [(64, 2), (17, 4)]:
-        codes = old.integers(1, 2**m, size=batch)
+        codes = reference.integers(1, 2**m, size=batch)
         expected = ((codes[:, None] >> np.arange(m)) & 1).astype(bool)
         np.testing.assert_array_equal(sample_present(rng, batch, m, dropout=True), expected)
-    assert rng.bit_generator.state == old.bit_generator.state
+    assert rng.bit_generator.state == reference.bit_generator.state
 
 
 def test_per_batch_gives_one_subset_per_batch():

@@ -166,7 +166,7 @@ def _batch_norms(net):
 
 
 @pytest.mark.parametrize("model_id", ["axial-md1-pfn1-a0.0", "axial-md0-pfn0-a0.1", "baseline-all"])
-def test_todays_method_builds_todays_network(model_id):
+def test_the_default_method_builds_the_plain_network(model_id):
     """Default settings: PyTorch's batch normalization, the vector global normalization, and
     the same parameters, buffers and outputs as a network built without method settings."""
     spec = parse_model_id(model_id, ["t1", "t2"])

@@ -181,7 +181,7 @@ def test_a_stop_condition_ends_the_run_where_a_shorter_run_ends(tmp_path):
         assert torch.equal(a, b), name
 
 
-def test_a_method_switch_trains_another_network_and_today_s_is_unchanged(tmp_path):
+def test_a_method_switch_trains_another_network_and_the_defaults_change_nothing(tmp_path):
     from crossmodal.training.method import MethodSettings
 
     base = _settings(model_id="axial-md1-pfn0-a0.0")

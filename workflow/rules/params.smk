@@ -134,8 +134,8 @@ def training_params(wildcards):
 
     ``updates`` where set, and under ``method`` the keys of the dataset's `method` block that
     change this network and differ from the defaults (crossmodal.training.method.network_method):
-    a switch reruns exactly the networks it changes, and a config at the defaults keeps the
-    params its trainings were recorded with.
+    a switch reruns exactly the networks it changes, and a config that spells out a default
+    has the params of one that leaves it out.
     """
     block = dcfg(wildcards.ds)
     training = block["training"]

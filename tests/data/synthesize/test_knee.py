@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crossmodal.data.synthesize import knee
+from crossmodal.data.synthesize import knee, knee_anatomy
 
 K = knee.TISSUES.index
 
@@ -43,7 +43,7 @@ def test_fractions_partial_volume_and_dominant_labels(clean):
     images, labels, fractions = clean
     np.testing.assert_allclose(fractions.sum(axis=0), 1.0, atol=1e-6)
     assert set(np.unique(fractions * 8).astype(int).tolist()) <= set(range(9))  # 2x2x2 supersampling
-    assert np.array_equal(labels, knee.LABEL_OF_TISSUE[np.argmax(fractions, axis=0)])
+    assert np.array_equal(labels, knee_anatomy.LABEL_OF_TISSUE[np.argmax(fractions, axis=0)])
     assert np.unique(labels).tolist() == [0, 1, 2, 3, 4]
     cartilage = fractions[K("femoral_cartilage")]
     assert ((cartilage > 0.2) & (cartilage < 0.8)).sum() > 500

@@ -40,7 +40,6 @@ from crossmodal.data.synthesize import acquisition, fields, mr_physics, paramete
 from crossmodal.data.synthesize.knee_anatomy import (
     FEMORAL_CARTILAGE,
     FLUID,
-    LABEL_OF_TISSUE,
     MENISCUS,
     PATELLAR_CARTILAGE,
     TIBIAL_CARTILAGE,
