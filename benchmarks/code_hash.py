@@ -1,6 +1,6 @@
 """What the ``code`` params add to building the DAG: every rule's library-code hash, from nothing.
 
-Each computing rule's ``code`` param (``library_code`` in workflow/rules/common.smk) hashes its
+Each computing rule's ``code`` param (``library_code`` in workflow/rules/params.smk) hashes its
 entry module and every ``crossmodal`` module that one imports (:mod:`crossmodal.common.code_hash`).
 A dry run of ``all`` evaluates every rule's param; this script does the same work in a fresh
 :class:`~crossmodal.common.code_hash.LibraryCode` per repeat (each module read and parsed once, as in one

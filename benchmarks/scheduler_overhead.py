@@ -3,10 +3,11 @@
 Snakemake 9.27 re-runs its scheduler every ``max-jobs-per-timespan`` timespan, once for every
 job finished so far: each finished job starts another chain of timer threads that never ends.
 Each pass re-reads the input sizes of every ready job. With the default ``100/1s`` this grows
-with (finished jobs) x (ready jobs); on the demo (407 jobs, 2 cores) the Snakemake process took
-45 % of a core by the middle of the run. ``profiles/default/config.yaml`` sets ``1000/5s``: a
-longer timespan means rarer passes, but Snakemake exits only after the last timer has fired, so
-every run also ends up to one timespan late (the wall time of ``--also 1000/1m`` shows it).
+with (finished jobs) x (ready jobs); on a 2-core run of the demo's ``all`` (407 jobs at commit
+3debdb1) the Snakemake process took 45 % of a core by the middle of the run.
+``profiles/default/config.yaml`` sets ``1000/5s``: a longer timespan means rarer passes, but
+Snakemake exits only after the last timer has fired, so every run also ends up to one timespan
+late (the wall time of ``--also 1000/1m`` shows it).
 
 This script runs one toy workflow twice (or more, with ``--also``), side by side in one go:
 ``--jobs`` jobs that each sleep ``--sleep`` seconds and all become ready at once, each with an

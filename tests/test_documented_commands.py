@@ -1,6 +1,8 @@
 """Every `snakemake` command line of the README, docs/, the profiles' READMEs and the configs' comments
 works as written: each is dry-run (`-n` put first, nothing else changed) in a copy of the
-checkout, from its root, as a user would type it there.
+checkout, from its root, as a user would type it there. A job count written after an inline
+command in the Markdown documents, as in "`snakemake -n all`: 914 jobs", is the dry run's total
+from nothing: a number the prose promises comes from the workflow.
 
 The copy's configs/paper.yaml points its placeholder roots at fake data in the real layouts
 (step 1 of its instructions). `~/mycluster` is the user's own profile: HOME points at a folder
@@ -33,6 +35,12 @@ DOCS = (
 CONFIGS = ["config.yaml"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("configs/*.yaml"))
 
 
+#: an inline command, and the job count written after it ("`snakemake -n all`: 914 jobs")
+JOB_COUNT = r"`((?:time )?snakemake [^`]*)`(?::\s*([\d,]+) jobs\b)?"
+#: (file:line, command) -> the job count the document gives for it
+JOB_COUNTS: dict[tuple[str, str], int] = {}
+
+
 def markdown_commands(path: str) -> list[tuple[str, str]]:
     """``(file:line, command)`` of the snakemake lines of fenced blocks and of inline code."""
     lines = (REPO / path).read_text().splitlines()
@@ -50,8 +58,10 @@ def markdown_commands(path: str) -> list[tuple[str, str]]:
                 command = command[:-1].rstrip() + " " + lines[i].strip()
             found.append((f"{path}:{start + 1}", command.split(" #")[0].strip()))
         elif not fenced:
-            for span in re.findall(r"`((?:time )?snakemake [^`]*)`", line):
+            for span, jobs in re.findall(JOB_COUNT, line):
                 found.append((f"{path}:{i + 1}", span))
+                if jobs:
+                    JOB_COUNTS[(f"{path}:{i + 1}", span)] = int(jobs.replace(",", ""))
         i += 1
     return found
 
@@ -75,6 +85,10 @@ def test_the_documents_hold_the_commands_this_test_runs():
     where = {w.split(":")[0] for w, _ in COMMANDS}
     assert {"README.md", "docs/results.md", "configs/paper.yaml", "configs/smoke.yaml", "config.yaml"} <= where
     assert len(COMMANDS) >= 10
+    # the job counts of the README's targets and of the ablation are checked
+    counted = {(w.split(":")[0], c) for w, c in JOB_COUNTS}
+    assert {("README.md", "snakemake -n results/table1.csv"), ("README.md", "snakemake -n all"),
+            ("docs/method.md", "snakemake -n ablations")} <= counted, counted
 
 
 def profile_files(readme: Path) -> dict[str, str]:
@@ -116,3 +130,10 @@ def test_documented_command_dry_runs(checkout, where, command):
     )
     assert run.returncode == 0, f"{where}: {command}\n" + describe(run)
     assert "This was a dry-run" in run.stdout + run.stderr, describe(run)
+    if (where, command) in JOB_COUNTS:
+        total = re.search(r"^total\s+(\d+)$", run.stdout + run.stderr, re.M)
+        assert total is not None, describe(run)
+        assert int(total.group(1)) == JOB_COUNTS[(where, command)], (
+            f"{where}: `{command}` is {total.group(1)} jobs from nothing, the document says "
+            f"{JOB_COUNTS[(where, command)]}"
+        )

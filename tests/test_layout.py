@@ -1,4 +1,5 @@
 """The package layout follows the pipeline: no module imports a later stage, and no circle.
+The README's layout names every file of the folders it lists file by file.
 
 Read from the source with :mod:`ast` (nothing imported). The stages in order, each allowed to
 import itself and the stages before it: common → data → training → evaluation → reporting and
@@ -9,6 +10,7 @@ figures (peers: neither imports the other) → studies. That the library never i
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -124,3 +126,22 @@ def test_the_checks_see_an_upward_import_and_a_circle(monkeypatch):
         test_no_module_imports_a_later_stage_or_a_peer()
     with pytest.raises(pytest.fail.Exception, match="import circle"):
         test_no_import_circle()
+
+
+def _files(folder: str) -> list[str]:
+    """The files of a folder of the checkout: committed ones in a git checkout (a file being
+    written is not the README's business yet), else what the folder holds."""
+    repo = SRC.parent
+    run = subprocess.run(["git", "ls-files", folder], cwd=repo, capture_output=True, text=True)
+    if run.returncode == 0 and run.stdout.strip():
+        return run.stdout.split()
+    return [str(p.relative_to(repo)) for p in sorted((repo / folder).iterdir()) if p.is_file()]
+
+
+def test_the_readme_layout_names_every_rule_file_config_benchmark_and_tool():
+    readme = (SRC.parent / "README.md").read_text()
+    block = readme[readme.index("## Layout"):]
+    block = block[: block.index("```", block.index("```") + 3)]
+    files = [f for folder in ("workflow/rules", "configs", "benchmarks", "tools") for f in _files(folder)]
+    unnamed = [f for f in files if Path(f).name not in block]
+    assert files and not unnamed, f"README.md's layout does not name {unnamed}"

@@ -2,7 +2,7 @@
 
 Snakemake reruns a job when its params change, but it does not see the library code a job's
 script imports. Every computing rule therefore has a param ``code``: the hash of the source of
-its entry module (the module of the one function its script calls, e.g. ``crossmodal.training.train``)
+its entry module (the module of the function its script runs, e.g. ``crossmodal.training.train``)
 and of every ``crossmodal`` module that module imports, directly or through another one. Editing
 ``loss.py`` changes the hash of the training jobs (``train`` imports ``loss``) and reruns them;
 ``touch loss.py`` changes no hash and reruns nothing; editing ``evaluate.py`` reruns the
