@@ -1,5 +1,6 @@
 """The package layout follows the pipeline: no module imports a later stage, and no circle.
-The README's layout names every file of the folders it lists file by file.
+The README's layout names every file of the folders it lists file by file, and the modules the
+workflow imports to build its DAG load no heavy library.
 
 Read from the source with :mod:`ast` (nothing imported). The stages in order, each allowed to
 import itself and the stages before it: common → data → training → evaluation → reporting and
@@ -10,6 +11,7 @@ figures (peers: neither imports the other) → studies. That the library never i
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +147,19 @@ def test_the_readme_layout_names_every_rule_file_config_benchmark_and_tool():
     files = [f for folder in ("workflow/rules", "configs", "benchmarks", "tools") for f in _files(folder)]
     unnamed = [f for f in files if Path(f).name not in block]
     assert files and not unnamed, f"README.md's layout does not name {unnamed}"
+
+
+def test_building_the_dag_loads_no_torch_scipy_or_scikit_learn():
+    """The library modules the Snakefile and the rule files import at start-up (every Snakemake
+    start, dry runs included) bring none of the heavy libraries; read from the rule files."""
+    repo = SRC.parent
+    sources = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]
+    modules = sorted({m for path in sources
+                      for m in re.findall(r"^from (crossmodal[.\w]*) import", path.read_text(), re.M)})  # fmt: skip
+    assert "crossmodal.studies.ablation" in modules and "crossmodal.training.method" in modules
+    check = (f"import sys; sys.path.insert(0, {str(SRC)!r}); "
+             + "".join(f"import {m}; " for m in modules)
+             + "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'scipy', 'sklearn', 'matplotlib'}))")
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
