@@ -229,7 +229,7 @@ def representation_norm(
             where ``method.global_before_per_feature``; False: the global normalization
             (:func:`global_norm` of ``method.global_norm`` at ``alpha``).
         features: size F of the representation.
-        method: the readings of the open points (default: today's).
+        method: the readings of the open points (default: the schema's defaults, docs/method.md).
         alpha: the network's similarity weight (resolves ``none_at_alpha0``).
 
     Returns:
@@ -292,7 +292,7 @@ class AxialNet(nn.Module):
         features: F.
         per_feature_norm: per-feature (batch) normalization instead of global normalization.
         generator: random generator for the weight initialization (None: torch's global one).
-        method: the readings of the open points (config ``method``; default: today's).
+        method: the readings of the open points (config ``method``; default: the schema's defaults).
         alpha: the similarity weight the network trains with (resolves
             ``method.global_norm: none_at_alpha0``).
 
@@ -447,7 +447,7 @@ def build_network(
         n_modalities: M of the dataset (ignored for baselines, which have one path).
         patch_size, widths, features: architecture (config ``patch_size`` and ``network``).
         generator: random generator for the weight initialization.
-        method: the readings of the open points (config ``method``; default: today's).
+        method: the readings of the open points (config ``method``; default: the schema's defaults).
 
     Returns:
         :class:`AxialNet` or :class:`SharedAutoencoder`.
