@@ -18,15 +18,16 @@ Usage: ``python benchmarks/step_profile.py [--repeats 30] [--threads 1]`` (about
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import statistics
 import time
 
 import torch
-from torch import nn
 
 from crossmodal.training.allocator import retain_freed_memory
+from crossmodal.training.layers import as_torch_nn
 from crossmodal.training.network import Decoder, Encoder
 
 BATCH, PATCH, WIDTHS, FEATURES = 64, 11, (8, 16, 16), 128
@@ -48,16 +49,6 @@ def _paired_ms(calls: dict, repeats: int) -> dict:
     return {name: 1000 * statistics.median(t) for name, t in times.items()}
 
 
-def _reference(layer: nn.Module) -> nn.Module:
-    """The torch.nn layer of the reference step holding ``layer``'s parameters."""
-    if isinstance(layer, nn.ConvTranspose3d) and type(layer) is not nn.ConvTranspose3d:
-        plain = nn.ConvTranspose3d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                                   stride=layer.stride, bias=layer.bias is not None)  # fmt: skip
-        plain.load_state_dict(layer.state_dict())
-        return plain.to(memory_format=CL)
-    return layer
-
-
 def layer_rows(repeats: int) -> list[dict]:
     """One row per layer: shapes and milliseconds per call, reference and new."""
     torch.manual_seed(0)
@@ -74,7 +65,7 @@ def layer_rows(repeats: int) -> list[dict]:
             grad = torch.randn_like(y)
             row = {"layer": f"{type(part).__name__.lower()} {type(layer).__name__}",
                    "input": "x".join(map(str, x.shape[1:])), "output": "x".join(map(str, y.shape[1:]))}  # fmt: skip
-            modules = {"reference": _reference(layer), "new": layer}
+            modules = {"reference": as_torch_nn(copy.deepcopy(layer)), "new": layer}
             forward = {name: (lambda m=m: m(x)) for name, m in modules.items()}
             backward = {}
             for name, module in modules.items():

@@ -41,14 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from crossmodal.data.gather import open_patch_source
 from crossmodal.data.patch_sets import PatchSet
 from crossmodal.data.volumes import volume_path
-from crossmodal.training import layers
 from crossmodal.training.allocator import retain_freed_memory
+from crossmodal.training.layers import as_torch_nn
 from crossmodal.training.network import AxialNet, SharedAutoencoder
 from crossmodal.training.precision import Compute, cpu_bf16_instructions, resolve_precision
 from crossmodal.training.trainer import Trainer, sgd_step
@@ -63,19 +62,6 @@ SCALES = {"default": (11, (8, 16, 16), 128), "paper": (15, (32, 64, 64), 128)}
 PAPER_GRID = {"OAI": (172, 15_000, 100, 2), "BraTS": (220, 10_000, 50, 4)}
 FOLDS, TRAIN_SHARE, AXIAL = 5, 4 / 5, 16
 WARMUP = 3
-
-
-def as_reference(model: nn.Module) -> nn.Module:
-    """``model`` with every :class:`crossmodal.training.layers.ConvTranspose3d` replaced by the plain
-    ``torch.nn.ConvTranspose3d`` holding the same parameters (the reference step's layers)."""
-    for parent in list(model.modules()):
-        for name, child in parent.named_children():
-            if isinstance(child, layers.ConvTranspose3d):
-                plain = nn.ConvTranspose3d(child.in_channels, child.out_channels, child.kernel_size,
-                                           stride=child.stride, bias=child.bias is not None)  # fmt: skip
-                plain.load_state_dict(child.state_dict())
-                setattr(parent, name, plain.to(child.weight.device, memory_format=torch.channels_last_3d))
-    return model
 
 
 def _write_volumes(directory: Path, m: int, patch_size: int, n_scans: int = 4) -> None:
@@ -134,7 +120,7 @@ def child(variant: str, m: int, scale: str, device: torch.device, steps: int) ->
         _write_volumes(Path(tmp), m, SCALES[scale][0])
         trainer = _trainer(Path(tmp), m, scale, device, precision)
         if variant.startswith("reference"):
-            as_reference(trainer.model)
+            as_torch_nn(trainer.model)
         times = []
         for i in range(WARMUP + steps):
             if device.type == "cuda":

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from crossmodal.training import layers
-from crossmodal.training.layers import ConvTranspose3d, col2im_stride1
+from crossmodal.training.layers import ConvTranspose3d, as_torch_nn, col2im_stride1
 from crossmodal.training.network import AxialNet
 from crossmodal.training.trainer import sgd_step
 from crossmodal.training.precision import Compute
@@ -58,17 +58,10 @@ def test_other_transposed_convs_are_torchs_own():
 
 
 def _plain_copy(model: nn.Module) -> nn.Module:
-    """The same network with torch.nn.ConvTranspose3d everywhere."""
+    """The same network, with parameters of its own, computed by torch.nn's layers."""
     copy = AxialNet(2, 11, (4, 8, 8), 16, per_feature_norm=True)
     copy.load_state_dict(model.state_dict())
-    for parent in list(copy.modules()):
-        for name, child in parent.named_children():
-            if isinstance(child, layers.ConvTranspose3d):
-                plain = nn.ConvTranspose3d(child.in_channels, child.out_channels, child.kernel_size,
-                                           stride=child.stride, bias=child.bias is not None)  # fmt: skip
-                plain.load_state_dict(child.state_dict())
-                setattr(parent, name, plain)
-    return copy
+    return as_torch_nn(copy)
 
 
 def test_axial_net_trains_as_the_plain_torch_network():
@@ -93,3 +86,14 @@ def test_axial_net_trains_as_the_plain_torch_network():
     net.eval()
     twin.eval()
     torch.testing.assert_close(net(x).reconstruction, twin(x).reconstruction, rtol=1e-4, atol=1e-5)
+
+
+def test_as_torch_nn_keeps_the_parameters_and_the_function():
+    layer = ConvTranspose3d(8, 1, 3)
+    plain = as_torch_nn(layer)
+    assert type(plain) is nn.ConvTranspose3d
+    assert plain.weight is layer.weight and plain.bias is layer.bias
+    x = torch.randn(2, 8, 3, 3, 3)
+    torch.testing.assert_close(plain(x), layer(x), rtol=1e-5, atol=1e-5)
+    strided = ConvTranspose3d(4, 2, 3, stride=2, bias=False)
+    assert as_torch_nn(strided).stride == (2, 2, 2) and as_torch_nn(strided).bias is None

@@ -102,3 +102,33 @@ class ConvTranspose3d(nn.ConvTranspose3d):
             return _TransposedConvToOneChannel.apply(x, self.weight, self.bias)
         return super().forward(x, output_size)
 
+
+
+def as_torch_nn(module: nn.Module) -> nn.Module:
+    """``module`` computed by ``torch.nn``'s own layers, for comparisons with the reference step.
+
+    Args:
+        module: a network, or a single layer.
+
+    Returns:
+        ``module`` with every :class:`ConvTranspose3d` in it replaced, in place, by a
+        ``torch.nn.ConvTranspose3d`` that holds the same parameter tensors (shared, not copied);
+        a :class:`ConvTranspose3d` given alone comes back as its ``torch.nn`` counterpart.
+    """
+
+    def plain(layer: ConvTranspose3d) -> nn.ConvTranspose3d:
+        twin = nn.ConvTranspose3d(
+            layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding,
+            output_padding=layer.output_padding, groups=layer.groups, bias=layer.bias is not None,
+            dilation=layer.dilation, device="meta",
+        )  # fmt: skip
+        twin.weight, twin.bias = layer.weight, layer.bias
+        return twin
+
+    if isinstance(module, ConvTranspose3d):
+        return plain(module)
+    for parent in list(module.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, ConvTranspose3d):
+                setattr(parent, name, plain(child))
+    return module
