@@ -48,6 +48,14 @@ def col2im_stride1(cols: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _cpu_autocast_enabled() -> bool:
+    """Whether CPU autocast is on (``torch.is_autocast_enabled`` takes a device from torch 2.4)."""
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:
+        return torch.is_autocast_cpu_enabled()
+
+
 class _TransposedConvToOneChannel(torch.autograd.Function):
     """Stride-1, unpadded 3^3 transposed convolution with one output channel (see the module)."""
 
@@ -93,7 +101,7 @@ class ConvTranspose3d(nn.ConvTranspose3d):
             and self.groups == 1
             and x.device.type == "cpu"
             and x.dtype == torch.float32
-            and not torch.is_autocast_enabled("cpu")
+            and not _cpu_autocast_enabled()
         )
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
@@ -101,7 +109,6 @@ class ConvTranspose3d(nn.ConvTranspose3d):
         if output_size is None and self.uses_fold(x):
             return _TransposedConvToOneChannel.apply(x, self.weight, self.bias)
         return super().forward(x, output_size)
-
 
 
 def as_torch_nn(module: nn.Module) -> nn.Module:
