@@ -65,6 +65,7 @@ include: "workflow/rules/curves.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/difficulty.smk"
 include: "workflow/rules/ablation.smk"
+include: "workflow/rules/archive.smk"
 
 
 rule all:
@@ -84,3 +85,10 @@ rule curves:
 rule ablations:
     input:
         ablation_targets(),
+
+
+# every accuracy table under results/ with its provenance, to commit under config `archive`
+# (workflow/rules/archive.smk; not part of `all`)
+rule archives:
+    input:
+        archive_targets(),

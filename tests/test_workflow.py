@@ -569,3 +569,45 @@ def test_run_folds_trains_and_averages_only_those_folds(smoke_run, tmp_path):
                     "--config", "run_folds=2")
     assert run.returncode != 0
     assert "run_folds = 2 names fold 2 but datasets.smoke_knee.folds = 2" in run.stdout + run.stderr
+
+
+def test_archived_accuracy_tables_stand_in_for_their_trainings(smoke_run, tmp_path):
+    """`snakemake archives` on the finished run; its entries as config `archive` in a directory
+    without results/: Table I trains and evaluates nothing and is the run's own; a changed
+    training setting of one dataset trains that dataset's networks again, and only those."""
+    code, work = smoke_run["code"], smoke_run["workdir"]
+    config = ["--configfile", str(code / "configs" / "smoke.yaml")]
+    run = snakemake(code, work, "archives", "--cores", "2", *config)
+    assert run.returncode == 0, describe(run)
+    measured = sorted(p.relative_to(work / "results") for p in (work / "results").glob("*/accuracy/*/fold*.tsv"))
+    archived = sorted(p.relative_to(work / "results/archive")
+                      for p in (work / "results/archive").glob("*/accuracy/*/fold*.tsv"))
+    assert archived == measured and len(measured) > 0
+    for path in measured:
+        assert (work / "results/archive" / path).read_bytes() == (work / "results" / path).read_bytes()
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(work / "results/archive", elsewhere / "kept")
+    dry = snakemake(code, elsewhere, "results/table1.csv", "-n", "--quiet", "rules", *config,
+                    "--config", "archive=kept")
+    assert dry.returncode == 0, describe(dry)
+    counts = job_counts(dry)
+    assert not {"synthesize", "train", "evaluate"} & set(counts), counts
+    run = snakemake(code, elsewhere, "results/table1.csv", "--cores", "2", *config, "--config", "archive=kept")
+    assert run.returncode == 0, describe(run)
+    assert (elsewhere / "results/table1.csv").read_bytes() == (work / "results/table1.csv").read_bytes()
+    # nothing left to archive where every table comes from the archive
+    dry = snakemake(code, elsewhere, "archives", "-n", "--quiet", "rules", *config, "--config", "archive=kept")
+    assert job_counts(dry) == {"archives": 1, "total": 1}, dry.stdout + dry.stderr
+
+    cfg = yaml.safe_load((code / "configs" / "smoke.yaml").read_text())
+    cfg["archive"] = "kept"
+    cfg["datasets"]["smoke_knee"]["training"]["epochs"] += 1
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    dry = snakemake(code, elsewhere, "results/table1.csv", "-n", "--quiet", "rules", "--configfile", str(changed))
+    assert dry.returncode == 0, describe(dry)
+    knee = cfg["datasets"]["smoke_knee"]
+    expected = len(network_ids(cfg["grid"], knee["modalities"])) * knee["folds"]
+    assert job_counts(dry)["train"] == job_counts(dry)["evaluate"] == expected, dry.stdout
+    assert "smoke_knee/axial-md0-pfn0-a0.0/fold0 was measured with other settings or code" in dry.stdout + dry.stderr

@@ -1,5 +1,13 @@
 # Input functions: the files a job of a dataset, cell, sweep or ablation reads.
+from snakemake.logging import logger
+
 from crossmodal.common.model_ids import cell_networks, curve_ids, seeded_id, variant_ids
+from crossmodal.evaluation.archive import (
+    differing_keys,
+    entry_paths,
+    read_provenance,
+    standing_in,
+)
 from crossmodal.studies.ablation import level_networks
 
 
@@ -8,10 +16,18 @@ def ingest_inputs(wildcards):
     return f"results/{wildcards.ds}/raw" if is_synthetic(wildcards.ds) else []
 
 
+def accuracy_file(ds, model, fold):
+    """A network's accuracy table of one fold: the archived one where it stands in (config
+    archive, workflow/rules/archive.smk), else the one rule evaluate writes.
+    """
+    archived = archived_accuracy(ds, model, str(fold))
+    return archived or f"results/{ds}/accuracy/{model}/fold{fold}.tsv"
+
+
 def dataset_accuracy(wildcards):
     """Rules pairs and claims: the accuracy table of every network, seed and fold."""
     return [
-        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        accuracy_file(wildcards.ds, net, k)
         for net in seeded(wildcards.ds, networks(wildcards.ds))
         for k in folds(wildcards.ds)
     ]
@@ -20,7 +36,7 @@ def dataset_accuracy(wildcards):
 def cell_accuracy_inputs(wildcards):
     nets = cell_networks(wildcards.cell, dcfg(wildcards.ds)["modalities"])
     return [
-        f"results/{wildcards.ds}/accuracy/{net}/fold{k}.tsv"
+        accuracy_file(wildcards.ds, net, k)
         for net in seeded(wildcards.ds, nets)
         for k in folds(wildcards.ds)
     ]
@@ -43,8 +59,7 @@ def sweep_accuracy(wildcards):
     """Rule specificity's inputs: per kappa, network and seed, the fold's accuracy table."""
     fold = config["sweeps"]["specificity"]["fold"]
     return [
-        f"results/{name}/accuracy/{model}/fold{fold}.tsv"
-        for name, _, model in sweep_runs(wildcards.ds)
+        accuracy_file(name, model, fold) for name, _, model in sweep_runs(wildcards.ds)
     ]
 
 
@@ -88,3 +103,21 @@ def ablation_inputs(kind):
         ]
 
     return inputs
+
+
+@functools.cache
+def archived_accuracy(ds, model, fold):
+    """The archived table that stands in for this accuracy table, or None (config archive)."""
+    archive = config["archive"]
+    if archive is None:
+        return None
+    key = archive_key(ds, model, str(fold))
+    with exit_on_input_error():
+        table = standing_in(archive, ds, model, fold, key)
+        if table is None and entry_paths(archive, ds, model, fold)[1].exists():
+            stored = read_provenance(entry_paths(archive, ds, model, fold)[1])["key"]
+            logger.warning(
+                f"archive {archive}: {ds}/{model}/fold{fold} was measured with other "
+                f"settings or code ({', '.join(differing_keys(stored, key)[:5])}); it trains again"
+            )
+    return None if table is None else str(table)

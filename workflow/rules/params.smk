@@ -1,6 +1,9 @@
 # Param functions: the config values a job reads, and the hash of the library code it runs.
 # A rule's params hold only what its job reads (Snakemake reruns a job when a param changes),
 # each dict with its keys sorted (canonical).
+import functools
+import hashlib
+import types
 from pathlib import Path
 
 from crossmodal.common.code_hash import LibraryCode
@@ -183,3 +186,55 @@ def ablation_levels(wildcards):
         {"factor": ABLATION[name].factor, "level": ABLATION[name].level}
         for name, _, _ in ablation_rows(wildcards.ds)
     ]
+
+
+# The provenance key of an archived accuracy table (rule archive, archive.smk;
+# crossmodal.evaluation.archive).
+# the rules from the data to an accuracy table (synthesize only for synthetic data); each
+# rule's script is workflow/scripts/<rule>.py
+ARCHIVE_CHAIN = (
+    "synthesize",
+    "ingest",
+    "normalize",
+    "folds",
+    "sample_patches",
+    "train",
+    "evaluate",
+)
+
+
+class JobWildcards(types.SimpleNamespace):
+    """The wildcards of one job, as param functions read them (attributes and ``items()``)."""
+
+    def items(self):
+        return vars(self).items()
+
+
+@functools.cache
+def script_digest(name):
+    return hashlib.sha256(
+        Path(workflow.basedir, "workflow", "scripts", f"{name}.py").read_bytes()
+    ).hexdigest()
+
+
+@functools.cache
+def archive_key(ds, model, fold):
+    """The provenance of a network's accuracy table: per rule of ARCHIVE_CHAIN, its params
+    evaluated for (ds, model, fold) (the library code hashes among them) and its script's hash.
+    """
+    wildcards = JobWildcards(ds=ds, model=model, fold=str(fold))
+    key = {"dataset": ds, "model": model, "fold": int(fold)}
+    for name in ARCHIVE_CHAIN:
+        if name == "synthesize" and not is_synthetic(ds):
+            continue
+        params = {
+            param: value(wildcards) if callable(value) else value
+            for param, value in workflow.get_rule(name).params.items()
+        }
+        key[name] = {"params": canonical(params), "script": script_digest(name)}
+    return key
+
+
+def archive_key_param(wildcards):
+    """A param function: rule archive's key (archive_key)."""
+    return archive_key(wildcards.ds, wildcards.model, wildcards.fold)

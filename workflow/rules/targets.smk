@@ -70,3 +70,15 @@ def ablation_targets():
             f"results/figures/ablation_{ds}.png",
         )
     ]
+
+
+def archive_targets():
+    """Rule archives' inputs: every accuracy table under results/ not read from the archive."""
+    found = glob_wildcards("results/{ds}/accuracy/{model}/fold{fold}.tsv")
+    return [
+        f"results/archive/{ds}/accuracy/{model}/fold{fold}.tsv"
+        for ds, model, fold in zip(found.ds, found.model, found.fold)
+        if ds in config["datasets"]
+        and fold.isdigit()
+        and archived_accuracy(ds, model, fold) is None
+    ]

@@ -1,0 +1,27 @@
+# The archive of measured results (crossmodal.evaluation.archive; docs/architecture.md). A long
+# configuration is run in pieces, on machines that do not keep results/: rule archive copies a
+# finished network's accuracy table, with the provenance of the jobs that made it, to
+# results/archive/, which is committed under the directory config `archive` names. With that key
+# set, accuracy_file (inputs.smk) reads an archived table in place of training where the
+# provenance matches the jobs this workflow would run for it.
+rule archive:
+    input:
+        accuracy="results/{ds}/accuracy/{model}/fold{fold}.tsv",
+        weights="results/{ds}/models/{model}/fold{fold}/weights.pt",
+        history="results/{ds}/models/{model}/fold{fold}/history.tsv",
+    output:
+        table="results/archive/{ds}/accuracy/{model}/fold{fold}.tsv",
+        provenance="results/archive/{ds}/accuracy/{model}/fold{fold}.json",
+    log:
+        "logs/{ds}/archive/{model}/fold{fold}.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.evaluation.archive"),
+        key=archive_key_param,
+    script:
+        "../scripts/archive.py"
