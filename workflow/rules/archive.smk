@@ -3,7 +3,8 @@
 # finished network's accuracy table, with the provenance of the jobs that made it, to
 # results/archive/, which is committed under the directory config `archive` names. With that key
 # set, accuracy_file (inputs.smk) reads an archived table in place of training where the
-# provenance matches the jobs this workflow would run for it.
+# provenance (archive_key, params.smk) matches the jobs this workflow would run for it; target
+# `archives` (archive_targets, targets.smk) archives every table under results/.
 rule archive:
     input:
         accuracy="results/{ds}/accuracy/{model}/fold{fold}.tsv",
