@@ -111,11 +111,16 @@ def archived_accuracy(ds, model, fold):
     archive = config["archive"]
     if archive is None:
         return None
+    provenance = entry_paths(archive, ds, model, fold)[1]
+    # the key evaluates the params of seven rules (a real dataset's scan listing among them):
+    # only for networks that have an entry
+    if not provenance.exists():
+        return None
     key = archive_key(ds, model, str(fold))
     with exit_on_input_error():
         table = standing_in(archive, ds, model, fold, key)
-        if table is None and entry_paths(archive, ds, model, fold)[1].exists():
-            stored = read_provenance(entry_paths(archive, ds, model, fold)[1])["key"]
+        if table is None:
+            stored = read_provenance(provenance)["key"]
             logger.warning(
                 f"archive {archive}: {ds}/{model}/fold{fold} was measured with other "
                 f"settings or code ({', '.join(differing_keys(stored, key)[:5])}); it trains again"

@@ -189,9 +189,8 @@ def ablation_levels(wildcards):
 
 
 # The provenance key of an archived accuracy table (rule archive, archive.smk;
-# crossmodal.evaluation.archive).
-# the rules from the data to an accuracy table (synthesize only for synthetic data); each
-# rule's script is workflow/scripts/<rule>.py
+# crossmodal.evaluation.archive): the rules from the data to an accuracy table (synthesize only
+# for synthetic data), each with its script workflow/scripts/<rule>.py.
 ARCHIVE_CHAIN = (
     "synthesize",
     "ingest",

@@ -14,7 +14,7 @@ library code each job runs among them (``crossmodal.common.code_hash``), and the
 each rule's script. Same data settings, same network and training settings, same code: the
 archived table stands in. Anything else (an edited loss, another number of updates, another
 forest) and the network trains again, as it would with its files in ``results/``. The workflow
-builds the key (``workflow/rules/archive.smk``); this module owns the files.
+builds the key (``archive_key`` in ``workflow/rules/params.smk``); this module owns the files.
 
 Files, per archived (dataset, network, fold), under ``<archive>/<dataset>/accuracy/<network>/``:
 
