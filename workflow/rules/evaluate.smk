@@ -36,6 +36,30 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+# The features' SD across test patches per modality (crossmodal.evaluation.feature_sd): the
+# mechanism of Sec. V-B / Fig. 6 as a few numbers per network, read by the ablation and archived
+# like the accuracy tables.
+rule feature_sd:
+    input:
+        features="results/{ds}/features/{model}/fold{fold}.npz",
+    output:
+        table="results/{ds}/feature_sd/{model}/fold{fold}.tsv",
+    log:
+        "logs/{ds}/feature_sd/{model}/fold{fold}.log",
+    priority: 1
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.evaluation.feature_sd"),
+        modalities=ds_value("modalities"),
+    script:
+        "../scripts/feature_sd.py"
+
+
 rule cell:
     input:
         accuracy=cell_accuracy_inputs,
