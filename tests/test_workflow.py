@@ -572,19 +572,24 @@ def test_run_folds_trains_and_averages_only_those_folds(smoke_run, tmp_path):
 
 
 def test_archived_accuracy_tables_stand_in_for_their_trainings(smoke_run, tmp_path):
-    """`snakemake archives` on the finished run; its entries as config `archive` in a directory
-    without results/: Table I trains and evaluates nothing and is the run's own; a changed
-    training setting of one dataset trains that dataset's networks again, and only those."""
+    """`snakemake archives` on the finished run archives both products of every trained network
+    (its accuracy table, and its feature_sd table, which the run had not asked for); its entries
+    as config `archive` in a directory without results/: Table I trains and evaluates nothing and
+    is the run's own; a changed training setting of one dataset trains that dataset's networks
+    again, and only those."""
     code, work = smoke_run["code"], smoke_run["workdir"]
     config = ["--configfile", str(code / "configs" / "smoke.yaml")]
     run = snakemake(code, work, "archives", "--cores", "2", *config)
     assert run.returncode == 0, describe(run)
     measured = sorted(p.relative_to(work / "results") for p in (work / "results").glob("*/accuracy/*/fold*.tsv"))
-    archived = sorted(p.relative_to(work / "results/archive")
-                      for p in (work / "results/archive").glob("*/accuracy/*/fold*.tsv"))
-    assert archived == measured and len(measured) > 0
-    for path in measured:
-        assert (work / "results/archive" / path).read_bytes() == (work / "results" / path).read_bytes()
+    archive = work / "results/archive"
+    for product in ("accuracy", "feature_sd"):
+        archived = sorted(p.relative_to(archive) for p in archive.glob(f"*/{product}/*/fold*.tsv"))
+        assert archived == [Path(str(p).replace("/accuracy/", f"/{product}/", 1)) for p in measured]
+        assert len(archived) > 0
+        for path in archived:
+            assert (archive / path).read_bytes() == (work / "results" / path).read_bytes()
+            assert (archive / path).with_suffix(".json").is_file()
 
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(work / "results/archive", elsewhere / "kept")
@@ -610,4 +615,6 @@ def test_archived_accuracy_tables_stand_in_for_their_trainings(smoke_run, tmp_pa
     knee = cfg["datasets"]["smoke_knee"]
     expected = len(network_ids(cfg["grid"], knee["modalities"])) * knee["folds"]
     assert job_counts(dry)["train"] == job_counts(dry)["evaluate"] == expected, dry.stdout
-    assert "smoke_knee/axial-md0-pfn0-a0.0/fold0 was measured with other settings or code" in dry.stdout + dry.stderr
+    assert "smoke_knee/accuracy/axial-md0-pfn0-a0.0/fold0 was measured with other settings or code" in (
+        dry.stdout + dry.stderr
+    )

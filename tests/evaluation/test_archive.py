@@ -1,4 +1,4 @@
-"""Tests of crossmodal.evaluation.archive on hand-made accuracy tables, weights and histories."""
+"""Tests of crossmodal.evaluation.archive on hand-made tables, weights and histories."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crossmodal.evaluation.archive import (
     write_entry,
 )
 from crossmodal.evaluation.evaluate import ACCURACY_COLUMNS
+from crossmodal.evaluation.feature_sd import FEATURE_SD_COLUMNS
 
 KEY = {
     "dataset": "knee",
@@ -59,18 +60,22 @@ def test_differing_keys_names_the_paths_that_differ():
 
 
 def test_entry_paths():
-    table, provenance = entry_paths("archive/conv", "knee", "baseline-all", 2)
+    table, provenance = entry_paths("archive/conv", "accuracy", "knee", "baseline-all", 2)
     assert table.as_posix() == "archive/conv/knee/accuracy/baseline-all/fold2.tsv"
     assert provenance.as_posix() == "archive/conv/knee/accuracy/baseline-all/fold2.json"
+    table, _ = entry_paths("archive/conv", "feature_sd", "knee", "baseline-all", 2)
+    assert table.as_posix() == "archive/conv/knee/feature_sd/baseline-all/fold2.tsv"
+    with pytest.raises(InputError, match="no product 'features'; one of \\['accuracy', 'feature_sd'\\]"):
+        entry_paths("archive/conv", "features", "knee", "baseline-all", 2)
 
 
 def test_written_entry_stands_in_for_its_key_only(tmp_path):
     accuracy, weights, history = write_inputs(tmp_path)
     archive = tmp_path / "archive"
-    table, provenance = entry_paths(archive, "knee", KEY["model"], 1)
-    assert standing_in(archive, "knee", KEY["model"], 1, KEY) is None  # nothing archived yet
+    table, provenance = entry_paths(archive, "accuracy", "knee", KEY["model"], 1)
+    assert standing_in(archive, "accuracy", "knee", KEY["model"], 1, KEY) is None  # nothing archived yet
 
-    record = write_entry(accuracy, weights, history, KEY, table, provenance)
+    record = write_entry("accuracy", accuracy, weights, history, KEY, table, provenance)
 
     assert table.read_bytes() == accuracy.read_bytes()
     assert read_provenance(provenance) == record
@@ -79,11 +84,11 @@ def test_written_entry_stands_in_for_its_key_only(tmp_path):
     measured = record["measured"]
     assert (measured["precision"], measured["train_seconds"], measured["epochs"]) == ("fp32", 5.8, 3)
     assert measured["archived_on_cpu"]
-    assert standing_in(archive, "knee", KEY["model"], 1, KEY) == table
+    assert standing_in(archive, "accuracy", "knee", KEY["model"], 1, KEY) == table
     other = json.loads(json.dumps(KEY))
     other["train"]["params"]["code"] = "edited"
-    assert standing_in(archive, "knee", KEY["model"], 1, other) is None
-    assert standing_in(archive, "knee", KEY["model"], 0, KEY) is None  # another fold
+    assert standing_in(archive, "accuracy", "knee", KEY["model"], 1, other) is None
+    assert standing_in(archive, "accuracy", "knee", KEY["model"], 0, KEY) is None  # another fold
     # only the two entry files, no temporary file left beside them
     assert sorted(p.name for p in table.parent.iterdir()) == ["fold1.json", "fold1.tsv"]
 
@@ -91,22 +96,39 @@ def test_written_entry_stands_in_for_its_key_only(tmp_path):
 def test_write_entry_refuses_an_accuracy_table_without_its_columns(tmp_path):
     accuracy, weights, history = write_inputs(tmp_path)
     pd.DataFrame({"model": ["x"]}).to_csv(accuracy, sep="\t", index=False)
-    table, provenance = entry_paths(tmp_path / "archive", "knee", KEY["model"], 1)
+    table, provenance = entry_paths(tmp_path / "archive", "accuracy", "knee", KEY["model"], 1)
     with pytest.raises(InputError, match="fold1.tsv: missing columns"):
-        write_entry(accuracy, weights, history, KEY, table, provenance)
+        write_entry("accuracy", accuracy, weights, history, KEY, table, provenance)
     assert not table.exists() and not provenance.exists()
 
 
 def test_read_provenance_names_a_broken_entry(tmp_path):
     accuracy, weights, history = write_inputs(tmp_path)
-    table, provenance = entry_paths(tmp_path / "archive", "knee", KEY["model"], 1)
-    write_entry(accuracy, weights, history, KEY, table, provenance)
+    table, provenance = entry_paths(tmp_path / "archive", "accuracy", "knee", KEY["model"], 1)
+    write_entry("accuracy", accuracy, weights, history, KEY, table, provenance)
     table.unlink()
     with pytest.raises(InputError, match="has no table fold1.tsv beside it"):
-        standing_in(tmp_path / "archive", "knee", KEY["model"], 1, KEY)
+        standing_in(tmp_path / "archive", "accuracy", "knee", KEY["model"], 1, KEY)
     provenance.write_text('{"format": 0}')
     with pytest.raises(InputError, match="fold1.json is not a provenance file of format 1"):
         read_provenance(provenance)
     provenance.write_text("{not json")
     with pytest.raises(InputError, match="fold1.json cannot be read"):
         read_provenance(provenance)
+
+
+def test_each_product_is_archived_and_checked_on_its_own(tmp_path):
+    accuracy, weights, history = write_inputs(tmp_path)
+    spread = tmp_path / "spread.tsv"
+    row = ["knee", KEY["model"], 1, "normal", 300, 120, 0.75, 0.5, 0.25]
+    pd.DataFrame([row], columns=FEATURE_SD_COLUMNS).to_csv(spread, sep="\t", index=False)
+    archive = tmp_path / "archive"
+    table, provenance = entry_paths(archive, "feature_sd", "knee", KEY["model"], 1)
+    # an accuracy table is not a feature_sd table: the product's own columns are checked
+    with pytest.raises(InputError, match="missing columns .*rerun its feature_sd job"):
+        write_entry("feature_sd", accuracy, weights, history, KEY, table, provenance)
+    write_entry("feature_sd", spread, weights, history, KEY, table, provenance)
+    assert table.read_bytes() == spread.read_bytes()
+    assert standing_in(archive, "feature_sd", "knee", KEY["model"], 1, KEY) == table
+    # the accuracy product of the same network has no entry
+    assert standing_in(archive, "accuracy", "knee", KEY["model"], 1, KEY) is None

@@ -16,12 +16,17 @@ def ingest_inputs(wildcards):
     return f"results/{wildcards.ds}/raw" if is_synthetic(wildcards.ds) else []
 
 
-def accuracy_file(ds, model, fold):
-    """A network's accuracy table of one fold: the archived one where it stands in (config
-    archive, workflow/rules/archive.smk), else the one rule evaluate writes.
+def product_file(product, ds, model, fold):
+    """A network's table of one product and fold (ARCHIVE_CHAINS): the archived one where it
+    stands in (config archive, workflow/rules/archive.smk), else the one its rule writes.
     """
-    archived = archived_accuracy(ds, model, str(fold))
-    return archived or f"results/{ds}/accuracy/{model}/fold{fold}.tsv"
+    archived = archived_table(product, ds, model, str(fold))
+    return archived or f"results/{ds}/{product}/{model}/fold{fold}.tsv"
+
+
+def accuracy_file(ds, model, fold):
+    """A network's accuracy table of one fold (rule evaluate, or the archive's)."""
+    return product_file("accuracy", ds, model, fold)
 
 
 def dataset_accuracy(wildcards):
@@ -84,21 +89,21 @@ def ablation_rows(ds):
         (name, where, model)
         for name, level in ABLATION.items()
         if level.base == ds
-        for where, model in level_networks(ABLATION, name, config["ablation"]["seeds"])
+        for where, model in level_networks(
+            ABLATION, name, config["ablation"]["seeds"], ABLATION_MODELS
+        )
     ]
 
 
-def ablation_inputs(kind):
-    """Input function of the ablation rule; per row, the accuracy table or the features file."""
+def ablation_inputs(product):
+    """Input function of the ablation rule; per row, the table of ``product`` (accuracy or
+    feature_sd), the archive's where it stands in.
+    """
     fold = config["ablation"]["fold"]
-    pattern = {
-        "accuracy": "results/{where}/accuracy/{model}/fold{fold}.tsv",
-        "features": "results/{where}/features/{model}/fold{fold}.npz",
-    }[kind]
 
     def inputs(wildcards):
         return [
-            pattern.format(where=where, model=model, fold=fold)
+            product_file(product, where, model, fold)
             for _, where, model in ablation_rows(wildcards.ds)
         ]
 
@@ -106,23 +111,23 @@ def ablation_inputs(kind):
 
 
 @functools.cache
-def archived_accuracy(ds, model, fold):
-    """The archived table that stands in for this accuracy table, or None (config archive)."""
+def archived_table(product, ds, model, fold):
+    """The archived table that stands in for this product's table, or None (config archive)."""
     archive = config["archive"]
     if archive is None:
         return None
-    provenance = entry_paths(archive, ds, model, fold)[1]
+    provenance = entry_paths(archive, product, ds, model, fold)[1]
     # the key evaluates the params of seven rules (a real dataset's scan listing among them):
     # only for networks that have an entry
     if not provenance.exists():
         return None
-    key = archive_key(ds, model, str(fold))
+    key = archive_key(product, ds, model, str(fold))
     with exit_on_input_error():
-        table = standing_in(archive, ds, model, fold, key)
+        table = standing_in(archive, product, ds, model, fold, key)
         if table is None:
             stored = read_provenance(provenance)["key"]
             logger.warning(
-                f"archive {archive}: {ds}/{model}/fold{fold} was measured with other "
+                f"archive {archive}: {ds}/{product}/{model}/fold{fold} was measured with other "
                 f"settings or code ({', '.join(differing_keys(stored, key)[:5])}); it trains again"
             )
     return None if table is None else str(table)

@@ -180,6 +180,12 @@ def sweep_difficulty_values(wildcards):
     return [kappa for base, kappa, _ in SWEEP.values() if base == wildcards.ds]
 
 
+def ablation_training(wildcards):
+    """A param function of the ablation rule: the training length of its derived datasets."""
+    training = dcfg(f"{wildcards.ds}_abl_default")["training"]
+    return {k: training[k] for k in ("batch_size", "epochs", "updates")}
+
+
 def ablation_levels(wildcards):
     """A param function of the ablation rule; per row, its factor and level."""
     return [
@@ -188,18 +194,14 @@ def ablation_levels(wildcards):
     ]
 
 
-# The provenance key of an archived accuracy table (rule archive, archive.smk;
-# crossmodal.evaluation.archive): the rules from the data to an accuracy table (synthesize only
-# for synthetic data), each with its script workflow/scripts/<rule>.py.
-ARCHIVE_CHAIN = (
-    "synthesize",
-    "ingest",
-    "normalize",
-    "folds",
-    "sample_patches",
-    "train",
-    "evaluate",
-)
+# The provenance key of an archived table (rule archive, archive.smk;
+# crossmodal.evaluation.archive): per product, the rules from the data to its table
+# (synthesize only for synthetic data), each with its script workflow/scripts/<rule>.py.
+_TO_TRAINING = ("synthesize", "ingest", "normalize", "folds", "sample_patches", "train")
+ARCHIVE_CHAINS = {
+    "accuracy": _TO_TRAINING + ("evaluate",),
+    "feature_sd": _TO_TRAINING + ("feature_sd",),
+}
 
 
 class JobWildcards(types.SimpleNamespace):
@@ -217,13 +219,14 @@ def script_digest(name):
 
 
 @functools.cache
-def archive_key(ds, model, fold):
-    """The provenance of a network's accuracy table: per rule of ARCHIVE_CHAIN, its params
-    evaluated for (ds, model, fold) (the library code hashes among them) and its script's hash.
+def archive_key(product, ds, model, fold):
+    """The provenance of a network's table of one product: per rule of its chain
+    (ARCHIVE_CHAINS), its params evaluated for (ds, model, fold) (the library code hashes among
+    them) and its script's hash. The product is not a field: the chains differ in their last rule.
     """
     wildcards = JobWildcards(ds=ds, model=model, fold=str(fold))
     key = {"dataset": ds, "model": model, "fold": int(fold)}
-    for name in ARCHIVE_CHAIN:
+    for name in ARCHIVE_CHAINS[product]:
         if name == "synthesize" and not is_synthetic(ds):
             continue
         params = {
@@ -236,4 +239,4 @@ def archive_key(ds, model, fold):
 
 def archive_key_param(wildcards):
     """A param function: rule archive's key (archive_key)."""
-    return archive_key(wildcards.ds, wildcards.model, wildcards.fold)
+    return archive_key(wildcards.product, wildcards.ds, wildcards.model, wildcards.fold)

@@ -73,12 +73,16 @@ def ablation_targets():
 
 
 def archive_targets():
-    """Rule archives' inputs: every accuracy table under results/ not read from the archive."""
-    found = glob_wildcards("results/{ds}/accuracy/{model}/fold{fold}.tsv")
+    """Rule archives' inputs: every table of an archived product (ARCHIVE_CHAINS) of every network
+    trained under results/ (its weights.pt), unless the archive's stands in. Both products of a
+    network, so a later piece on another machine needs neither its training again, whichever
+    of its tables the piece that trained it had asked for.
+    """
+    trained = glob_wildcards("results/{ds}/models/{model}/fold{fold}/weights.pt")
     return [
-        f"results/archive/{ds}/accuracy/{model}/fold{fold}.tsv"
-        for ds, model, fold in zip(found.ds, found.model, found.fold)
-        if ds in config["datasets"]
-        and fold.isdigit()
-        and archived_accuracy(ds, model, fold) is None
+        f"results/archive/{ds}/{product}/{model}/fold{fold}.tsv"
+        for ds, model, fold in zip(*trained)
+        if ds in config["datasets"] and fold.isdigit()
+        for product in ARCHIVE_CHAINS
+        if archived_table(product, ds, model, fold) is None
     ]

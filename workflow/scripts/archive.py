@@ -10,7 +10,8 @@ from crossmodal.evaluation.archive import write_entry  # noqa: E402
 
 with log_to(snakemake.log[0]):
     write_entry(
-        snakemake.input.accuracy,
+        snakemake.wildcards.product,
+        snakemake.input.table,
         snakemake.input.weights,
         snakemake.input.history,
         snakemake.params.key,

@@ -1,24 +1,26 @@
-"""The archive of measured results: accuracy tables that stand in for their trainings.
+"""The archive of measured results: per-network tables that stand in for their trainings.
 
 A long configuration (``configs/synthetic_converged.yaml``: 120 trainings, tens of CPU-hours)
 does not fit one working session on a small machine, and ``results/`` does not travel with the
-code. So each finished network's accuracy table (one network, one fold: rule ``evaluate``'s
-output) can be kept in the repository together with the provenance of the jobs that produced
-it. A later run with config ``archive: <dir>`` reads an archived table in place of training and
+code. So each finished network's small tables (one network, one fold; each a *product*,
+:data:`PRODUCTS`: rule ``evaluate``'s accuracy table, rule ``feature_sd``'s spread of its
+features) can be kept in the repository together with the provenance of the jobs that produced
+them. A later run with config ``archive: <dir>`` reads an archived table in place of training and
 evaluating that network exactly when the provenance it computes for the same jobs is the same.
 
 The provenance key is what Snakemake's params trigger compares, for every job from the data to
-the forest (synthesize where synthetic, ingest, normalize, folds, sample_patches, train,
-evaluate): each job's params evaluated for the dataset, network and fold, the hashes of the
+the table (synthesize where synthetic, ingest, normalize, folds, sample_patches, train, then
+evaluate or feature_sd): each job's params evaluated for the dataset, network and fold, the hashes of the
 library code each job runs among them (``crossmodal.common.code_hash``), and the content of
 each rule's script. Same data settings, same network and training settings, same code: the
 archived table stands in. Anything else (an edited loss, another number of updates, another
 forest) and the network trains again, as it would with its files in ``results/``. The workflow
 builds the key (``archive_key`` in ``workflow/rules/params.smk``); this module owns the files.
 
-Files, per archived (dataset, network, fold), under ``<archive>/<dataset>/accuracy/<network>/``:
+Files, per archived (product, dataset, network, fold), under
+``<archive>/<dataset>/<product>/<network>/``:
 
-* ``fold<k>.tsv``: the accuracy table, a byte copy of rule evaluate's output;
+* ``fold<k>.tsv``: the table, a byte copy of ``results/<dataset>/<product>/<network>/fold<k>.tsv``;
 * ``fold<k>.json``: ``key_sha256`` (what is compared), ``key`` (the key itself, to see what
   differs), and ``measured``: the precision training used (``weights.pt``), its seconds and
   epochs (``history.tsv``), the CPU of the machine that archived it and when.
@@ -43,6 +45,10 @@ from crossmodal.common.tsv_tables import read_table
 # the format of fold<k>.json; a reader refuses another
 FORMAT = 1
 
+#: what can be archived: ``{product: the rule that writes its table}``; the table of product p
+#: is ``results/<dataset>/<p>/<network>/fold<k>.tsv``
+PRODUCTS = {"accuracy": "evaluate", "feature_sd": "feature_sd"}
+
 
 def key_digest(key: dict) -> str:
     """The SHA-256 of ``key`` as canonical JSON (keys sorted, no whitespace, other types as str)."""
@@ -50,9 +56,19 @@ def key_digest(key: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def entry_paths(archive: str | Path, dataset: str, model: str, fold: int | str) -> tuple[Path, Path]:
-    """``(table, provenance)``: where the archive keeps one network's accuracy table of one fold."""
-    folder = Path(archive) / dataset / "accuracy" / model
+def _check_product(product: str) -> None:
+    if product not in PRODUCTS:
+        raise InputError(f"archive: no product {product!r}; one of {sorted(PRODUCTS)}")
+
+
+def entry_paths(archive: str | Path, product: str, dataset: str, model: str, fold: int | str) -> tuple[Path, Path]:
+    """``(table, provenance)``: where the archive keeps one network's table of one fold.
+
+    Raises:
+        InputError: ``product`` is not one of :data:`PRODUCTS`.
+    """
+    _check_product(product)
+    folder = Path(archive) / dataset / product / model
     return folder / f"fold{fold}.tsv", folder / f"fold{fold}.json"
 
 
@@ -78,19 +94,21 @@ def read_provenance(path: str | Path) -> dict:
     return record
 
 
-def standing_in(archive: str | Path, dataset: str, model: str, fold: int | str, key: dict) -> Path | None:
-    """The archived accuracy table that stands in for this network and fold, or None.
+def standing_in(archive: str | Path, product: str, dataset: str, model: str, fold: int | str,
+                key: dict) -> Path | None:  # fmt: skip
+    """The archived table that stands in for this product of a network and fold, or None.
 
     Args:
         archive: the archive's root (config ``archive``).
-        dataset, model, fold: the accuracy table's dataset, network id and fold.
+        product: one of :data:`PRODUCTS`.
+        dataset, model, fold: the table's dataset, network id and fold.
         key: the provenance the workflow computes for the jobs that would produce the table.
 
     Returns:
         The archived table where an entry exists and its ``key_sha256`` is that of ``key``;
         None where there is no entry or its key differs (the network then trains).
     """
-    table, provenance = entry_paths(archive, dataset, model, fold)
+    table, provenance = entry_paths(archive, product, dataset, model, fold)
     if not provenance.exists():
         return None
     return table if read_provenance(provenance)["key_sha256"] == key_digest(key) else None
@@ -124,12 +142,13 @@ def cpu_name() -> str:
     return f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
 
 
-def write_entry(accuracy: str | Path, weights: str | Path, history: str | Path, key: dict,
+def write_entry(product: str, table: str | Path, weights: str | Path, history: str | Path, key: dict,
                 out_table: str | Path, out_provenance: str | Path) -> dict:  # fmt: skip
-    """Archive one network's accuracy table of one fold with its provenance (rule ``archive``).
+    """Archive one network's table of one fold with its provenance (rule ``archive``).
 
     Args:
-        accuracy: the accuracy table (rule evaluate).
+        product: one of :data:`PRODUCTS`.
+        table: its table (``results/<dataset>/<product>/<network>/fold<k>.tsv``).
         weights: the network's ``weights.pt`` (rule train): the precision it trained in.
         history: its ``history.tsv``: seconds and epochs of training.
         key: the provenance key of the jobs that produced the table (the workflow's).
@@ -146,8 +165,11 @@ def write_entry(accuracy: str | Path, weights: str | Path, history: str | Path, 
     import torch
 
     from crossmodal.evaluation.evaluate import ACCURACY_COLUMNS
+    from crossmodal.evaluation.feature_sd import FEATURE_SD_COLUMNS
 
-    read_table(accuracy, ACCURACY_COLUMNS, "evaluate")
+    _check_product(product)
+    columns = {"accuracy": ACCURACY_COLUMNS, "feature_sd": FEATURE_SD_COLUMNS}[product]
+    read_table(table, columns, PRODUCTS[product])
     epochs = read_table(history, ["epoch", "seconds"], "train")
     try:
         weights_record = torch.load(weights, map_location="cpu", weights_only=True)
@@ -166,7 +188,7 @@ def write_entry(accuracy: str | Path, weights: str | Path, history: str | Path, 
         },
     }
     with atomic_path(out_table) as tmp:
-        shutil.copyfile(accuracy, tmp)
+        shutil.copyfile(table, tmp)
     with atomic_path(out_provenance) as tmp:
         tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
