@@ -34,7 +34,7 @@ from snakemake.utils import validate
 from crossmodal.common.model_ids import parse_model_id, split_seed
 from crossmodal.data.gather.mapped_volumes import MappedVolumes
 from crossmodal.data.patch_sets import PatchSet
-from crossmodal.studies.ablation import ablation_datasets, level_networks
+from crossmodal.studies.ablation import ablation_datasets, ablation_models, level_networks
 from crossmodal.training.allocator import retain_freed_memory
 from crossmodal.training.precision import Compute
 from crossmodal.training.settings import TrainSettings
@@ -53,9 +53,10 @@ def load_config(path: Path) -> dict:
 def trainings(config: dict) -> dict[str, dict[str, int]]:
     """Per ablated dataset: ``{"axial": n, "baseline": n}``, each training counted once."""
     derived = ablation_datasets(config["datasets"], config["ablation"])
+    models = ablation_models(config["ablation"]["alpha"])
     counts: dict[str, dict[str, int]] = {}
     for name, level in derived.items():
-        for where, model in level_networks(derived, name, config["ablation"]["seeds"]):
+        for where, model in level_networks(derived, name, config["ablation"]["seeds"], models):
             if where != name:
                 continue  # the default level's network, counted there
             kind = parse_model_id(split_seed(model)[0], level.block["modalities"]).kind
@@ -92,11 +93,16 @@ def main() -> None:
     torch.set_num_threads(1)
     retain_freed_memory()  # as rule train's job does on the CPU
     config = load_config(args.config)
-    updates = int(config["ablation"]["updates"])
     print(f"CPU: {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread")
+    derived = ablation_datasets(config["datasets"], config["ablation"])
     total_h = 0.0
     for ds, counts in trainings(config).items():
         block = config["datasets"][ds]
+        # ablation.updates, or (null) the dataset's own training.updates
+        updates = derived[f"{ds}_abl_default"].block["training"].get("updates")
+        if updates is None:
+            raise SystemExit(f"{ds} trains for epochs, not updates: set ablation.updates to count its cost")
+        updates = int(updates)
         step = {
             "axial": seconds_per_update(block, "axial-md1-pfn1-a0.0", args.updates_timed),
             "baseline": seconds_per_update(block, "baseline-all", args.updates_timed),

@@ -1,8 +1,10 @@
 # The ablation (config ablation; crossmodal.studies.ablation): per dataset, a derived dataset per level of
 # each method switch and data size, one at a time from the default, goes through the ordinary
-# stages; fold `ablation.fold` of the four alpha = 0 networks and baseline-all, from
-# `ablation.seeds` seeds, trained for `ablation.updates` updates (only the networks a level
-# changes) and evaluated with the Table I forests. Not part of `all`:
+# stages; fold `ablation.fold` of the four alpha = 0 networks, the plain and the dropout +
+# normalization networks at each `ablation.alpha` and baseline-all, from `ablation.seeds` seeds,
+# trained for `ablation.updates` updates (only the networks a level changes), evaluated with the
+# Table I forests and measured for the spread of their features (rule feature_sd). Not part of
+# `all`:
 #   snakemake --cores all ablations
 
 from crossmodal.studies.ablation import paper_key
@@ -11,7 +13,7 @@ from crossmodal.studies.ablation import paper_key
 rule ablation:
     input:
         accuracy=ablation_inputs("accuracy"),
-        features=ablation_inputs("features"),
+        feature_sd=ablation_inputs("feature_sd"),
     output:
         table="results/ablation/{ds}.tsv",
     log:
@@ -26,9 +28,9 @@ rule ablation:
         code=library_code("crossmodal.studies.ablation"),
         levels=ablation_levels,
         modalities=ds_value("modalities"),
+        models=ABLATION_MODELS,
         paper=lambda wc: paper_key(dcfg(wc.ds)),
-        updates=config["ablation"]["updates"],
-        batch_size=ds_value("training.batch_size"),
+        training=ablation_training,
     script:
         "../scripts/ablation.py"
 

@@ -5,7 +5,7 @@
 from crossmodal.common.config_checks import run_folds
 from crossmodal.common.logs import exit_on_input_error
 from crossmodal.common.model_ids import cell_ids, network_ids, seeded_id
-from crossmodal.studies.ablation import ablation_datasets
+from crossmodal.studies.ablation import ablation_datasets, ablation_models
 from crossmodal.studies.specificity import sweep_datasets
 
 # the configured datasets (Table I, figures, difficulty), in config order
@@ -15,6 +15,8 @@ with exit_on_input_error():
     SWEEP = sweep_datasets(config["datasets"], config["sweeps"]["specificity"])
     # the ablation's derived datasets: name -> Level(base, factor, level, config block)
     ABLATION = ablation_datasets(config["datasets"], config["ablation"])
+# the ablation's networks of every level
+ABLATION_MODELS = ablation_models(config["ablation"]["alpha"])
 # the config block of every derived dataset (the Snakefile adds them to config["datasets"])
 DERIVED_BLOCKS = {
     **{name: block for name, (_, _, block) in SWEEP.items()},

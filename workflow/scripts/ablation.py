@@ -11,12 +11,12 @@ from crossmodal.studies.ablation import collect_ablation  # noqa: E402
 with log_to(snakemake.log[0]):
     collect_ablation(
         list(snakemake.input.accuracy),
-        list(snakemake.input.features),
+        list(snakemake.input.feature_sd),
         list(snakemake.params.levels),
         dataset=snakemake.wildcards.ds,
         modalities=snakemake.params.modalities,
+        models=list(snakemake.params.models),
         paper=snakemake.params.paper,
-        updates=snakemake.params.updates,
-        batch_size=snakemake.params.batch_size,
+        training=dict(snakemake.params.training),
         output_path=snakemake.output.table,
     )

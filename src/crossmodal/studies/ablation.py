@@ -1,11 +1,12 @@
 """The ablation (config ``ablation``): which reading of the method, or which data size, moves the
-alpha = 0 row of Table I.
+alpha = 0 row of Table I and the alpha > 0 networks toward the paper, and why.
 
 For each ablated dataset ``ds`` a *derived dataset* per factor level goes through the ordinary
 pipeline stages (as the specificity sweep's, :mod:`crossmodal.studies.specificity`):
 
 * ``{ds}_abl_default``: ``ds`` itself, trained for ``ablation.updates`` SGD updates
-  (``training.updates``): the reference every level is one change away from;
+  (``training.updates``; null: ``ds``'s own training length): the reference every level is one
+  change away from;
 * one per method level (``ablation.method``: a partial ``method`` block applied alone, e.g.
   ``{bn_momentum: 0.01}`` gives ``{ds}_abl_bn_momentum_0p01``);
 * one per data size (``ablation.patches_per_class``: multiples of ``patches_per_class`` on the
@@ -15,13 +16,17 @@ pipeline stages (as the specificity sweep's, :mod:`crossmodal.studies.specificit
 Every derived dataset keeps the base's seed, so its data are the same (size levels add patches
 or subjects); its name is part of every network's seed key, so each level's networks start from
 their own random draws, and ``ablation.seeds`` seeds per network measure that spread. The
-networks are the four modality-dropout x per-feature-normalization networks at alpha = 0 and
-``baseline-all`` (:data:`ABLATION_MODELS`), fold ``ablation.fold``. A method level trains only
-the networks it changes (:func:`crossmodal.training.method.network_method`); the others are the default
-level's networks, and their rows say so (``derived_dataset`` is ``{ds}_abl_default``).
+networks (:func:`ablation_models`) are the four modality-dropout x per-feature-normalization
+networks at alpha = 0, the plain and the dropout + normalization networks at each
+``ablation.alpha`` (where the similarity term alone made the plain network transfer, unlike the
+paper) and ``baseline-all``, fold ``ablation.fold``. A method level trains only the networks it
+changes (:func:`crossmodal.training.method.network_method`); the others are the default level's
+networks, and their rows say so (``derived_dataset`` is ``{ds}_abl_default``).
 
 Rule ``ablation`` collects ``results/ablation/{ds}.tsv`` (:data:`ABLATION_COLUMNS`), one row per
-level, network and seed, with the paper's Table I value beside it.
+level, network and seed: its accuracies with the paper's Table I value beside them, and the
+spread of its features across samples (:mod:`crossmodal.evaluation.feature_sd`), the mechanism
+the paper gives for the similarity term's failure alone (Sec. V-B, Fig. 6).
 """
 
 from __future__ import annotations
@@ -34,16 +39,13 @@ import pandas as pd
 
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
-from crossmodal.common.model_ids import parse_model_id, seeded_id, split_seed, variant_ids
+from crossmodal.common.model_ids import axial_model_id, format_alpha, parse_model_id, seeded_id, split_seed, variant_ids
 from crossmodal.evaluation.evaluate import read_accuracy
+from crossmodal.evaluation.feature_sd import read_feature_sd
 from crossmodal.reporting.cell import same_cross_means
 from crossmodal.reporting.paper_table import load_paper_table
-from crossmodal.training.features import load_features
 from crossmodal.training.method import network_method
 from crossmodal.training.schedule import Schedule
-
-#: the networks of every level: the alpha = 0 row of Table I and baseline-all
-ABLATION_MODELS = variant_ids([0.0])
 #: the paper's dataset a synthetic kind stands in for, where the config names none (``paper``)
 PAPER_OF_KIND = {"knee": "oai", "brats": "brats"}
 DEFAULT_LEVEL = "default"
@@ -51,7 +53,23 @@ DEFAULT_LEVEL = "default"
 ABLATION_COLUMNS = [
     "dataset", "factor", "level", "derived_dataset", "model", "seed", "fold", "updates",
     "same_accuracy", "cross_accuracy", "paper_same_accuracy", "paper_cross_accuracy",
+    "feature_sd_median", "low_sd_share",
 ]  # fmt: skip
+
+
+def ablation_models(alphas: list[float]) -> list[str]:
+    """The networks of every level, in table order.
+
+    Args:
+        alphas: config ``ablation.alpha``.
+
+    Returns:
+        The four dropout x per-feature-normalization networks at alpha = 0 (Table I's alpha = 0
+        row), the plain and the dropout + normalization network at each of ``alphas``, then
+        ``baseline-all``.
+    """
+    at_alpha = [axial_model_id(md, md, alpha) for alpha in alphas if float(alpha) != 0.0 for md in (0, 1)]
+    return list(dict.fromkeys(variant_ids([0.0])[:-1] + at_alpha)) + ["baseline-all"]
 
 
 class Level(NamedTuple):
@@ -119,7 +137,8 @@ def ablation_datasets(datasets: dict[str, dict], ablation: dict) -> dict[str, Le
         if ds not in datasets:
             raise InputError(f"config ablation.datasets: {ds!r} is not a configured dataset")
         default = copy.deepcopy(datasets[ds])
-        default["training"] = {**default.get("training", {}), "updates": int(ablation["updates"])}
+        if ablation["updates"] is not None:
+            default["training"] = {**default.get("training", {}), "updates": int(ablation["updates"])}
         add(f"{ds}_abl_{DEFAULT_LEVEL}", Level(ds, DEFAULT_LEVEL, DEFAULT_LEVEL, default))
         for override in ablation["method"]:
             block = copy.deepcopy(default)
@@ -138,7 +157,7 @@ def ablation_datasets(datasets: dict[str, dict], ablation: dict) -> dict[str, Le
     return derived
 
 
-def level_networks(derived: dict[str, Level], name: str, seeds: int) -> list[tuple[str, str]]:
+def level_networks(derived: dict[str, Level], name: str, seeds: int, models: list[str]) -> list[tuple[str, str]]:
     """Where each network of level ``name`` is trained: ``[(derived dataset, seeded id)]``.
 
     A method level trains a network only where :func:`crossmodal.training.method.network_method` differs
@@ -149,9 +168,10 @@ def level_networks(derived: dict[str, Level], name: str, seeds: int) -> list[tup
         derived: :func:`ablation_datasets` output.
         name: a derived dataset of it.
         seeds: seeds per network (``ablation.seeds``).
+        models: :func:`ablation_models`.
 
     Returns:
-        One pair per network of :data:`ABLATION_MODELS` and seed, in that order.
+        One pair per network of ``models`` and seed, in that order.
     """
     level = derived[name]
     default_name = f"{level.base}_abl_{DEFAULT_LEVEL}"
@@ -161,7 +181,7 @@ def level_networks(derived: dict[str, Level], name: str, seeds: int) -> list[tup
         k: v for k, v in default.items() if k != "method"
     }
     out = []
-    for model in ABLATION_MODELS:
+    for model in models:
         changed = not data_same or network_method(level.block.get("method"), model, modalities) != network_method(
             default.get("method"), model, modalities
         )
@@ -169,22 +189,25 @@ def level_networks(derived: dict[str, Level], name: str, seeds: int) -> list[tup
     return out
 
 
-def paper_values(paper_key: str | None) -> dict[tuple[str, str], float]:
-    """The paper's Table I at alpha = 0 and for ``baseline-all``: ``{(model, setting): percent}``.
+def paper_values(paper_key: str | None, models: list[str]) -> dict[tuple[str, str], float]:
+    """The paper's Table I cells of the ablation's networks: ``{(model, setting): percent}``.
 
     Args:
         paper_key: ``oai``, ``brats`` or None (no values).
+        models: :func:`ablation_models`; NaN for a network the paper has no cell of (an alpha
+            outside its grid).
     """
     if paper_key is None:
         return {}
     table = load_paper_table()
     table = table[table["dataset"] == paper_key]
     out = {}
-    for model in ABLATION_MODELS:
+    for model in models:
         spec = parse_model_id(model, [])
         if spec.kind == "axial":
             rows = table[(table["model"] == "axial") & (table["modality_dropout"] == int(spec.modality_dropout))
-                         & (table["per_feature_norm"] == int(spec.per_feature_norm)) & (table["alpha"] == "0.0")]  # fmt: skip
+                         & (table["per_feature_norm"] == int(spec.per_feature_norm))
+                         & (table["alpha"] == format_alpha(spec.alpha))]  # fmt: skip
         else:
             rows = table[table["model"] == "baseline_all"]
         for setting in ("same", "cross"):
@@ -193,76 +216,86 @@ def paper_values(paper_key: str | None) -> dict[tuple[str, str], float]:
     return out
 
 
-def trained_updates(features_path: str | Path, model_id: str, modalities: list[str], updates: int,
-                    batch_size: int) -> int:  # fmt: skip
+def trained_updates(train_patches: int, model_id: str, modalities: list[str], training: dict) -> int:
     """The SGD updates a network of the ablation was trained for (whole epochs, as rule ``train``).
 
     Args:
-        features_path: the network's features file (its training patches give N).
+        train_patches: N, the fold's training patches (the network's feature_sd table).
         model_id: network id.
         modalities: the dataset's modalities.
-        updates: ``training.updates`` of the derived dataset.
-        batch_size: ``training.batch_size``.
+        training: the derived datasets' ``batch_size``, ``epochs`` and ``updates`` (null: epochs).
 
     Returns:
         epochs x updates per epoch.
     """
-    n = len(load_features(features_path, modalities).train_labels)
     spec = parse_model_id(model_id, list(modalities))
-    return Schedule.of(spec, n, modalities, batch_size, epochs=None, updates=updates).updates
+    return Schedule.of(spec, int(train_patches), modalities, int(training["batch_size"]), training["epochs"],
+                       training["updates"]).updates  # fmt: skip
 
 
 def collect_ablation(
     accuracy_paths: list[str | Path],
-    features_paths: list[str | Path],
+    feature_sd_paths: list[str | Path],
     levels: list[dict],
     *,
     dataset: str,
     modalities: list[str],
+    models: list[str],
     paper: str | None,
-    updates: int,
-    batch_size: int,
+    training: dict,
     output_path: str | Path,
 ) -> pd.DataFrame:
-    """One row per level, network and seed: same- and cross-modality accuracy of the fold.
+    """One row per level, network and seed: accuracies and feature spread of the fold.
 
     Args:
-        accuracy_paths: ``results/{derived}/accuracy/{model}/fold{k}.tsv`` per row.
-        features_paths: the matching features files (for the update count).
+        accuracy_paths: ``results/{derived}/accuracy/{model}/fold{k}.tsv`` per row (or the
+            archive's).
+        feature_sd_paths: the matching ``results/{derived}/feature_sd/{model}/fold{k}.tsv``.
         levels: per row ``{"factor": ..., "level": ...}`` (same order).
         dataset: the ablated dataset's key.
         modalities: its modalities.
+        models: :func:`ablation_models` (the paper's values are looked up for these).
         paper: its paper key (``oai``/``brats``) or None.
-        updates: ``ablation.updates``.
-        batch_size: the dataset's ``training.batch_size``.
+        training: the training length of the derived datasets (:func:`trained_updates`).
         output_path: ``results/ablation/{ds}.tsv``.
 
     Returns:
-        The table written (:data:`ABLATION_COLUMNS`), in input order.
+        The table written (:data:`ABLATION_COLUMNS`), in input order. ``feature_sd_median`` and
+        ``low_sd_share`` are the feature_sd table's, averaged over modalities.
 
     Raises:
-        InputError: the lists differ in length or a table is malformed.
+        InputError: the lists differ in length, a table is malformed, or a feature_sd table is
+            of another network than its accuracy table.
     """
-    if not accuracy_paths or not len(accuracy_paths) == len(features_paths) == len(levels):
+    if not accuracy_paths or not len(accuracy_paths) == len(feature_sd_paths) == len(levels):
         raise InputError(
-            f"ablation of {dataset}: {len(accuracy_paths)} accuracy tables, {len(features_paths)} "
-            f"features files and {len(levels)} levels; they must match one to one"
+            f"ablation of {dataset}: {len(accuracy_paths)} accuracy tables, {len(feature_sd_paths)} "
+            f"feature_sd tables and {len(levels)} levels; they must match one to one"
         )
-    published = paper_values(paper)
+    published = paper_values(paper, models)
     rows = []
-    for path, features, level in zip(accuracy_paths, features_paths, levels):
+    for path, sd_path, level in zip(accuracy_paths, feature_sd_paths, levels):
         table = read_accuracy([path])
+        spread = read_feature_sd(sd_path)
         model = str(table["model"].iloc[0])
+        derived = str(table["dataset"].iloc[0])
+        if set(spread["model"]) != {model} or set(spread["dataset"]) != {derived}:
+            raise InputError(
+                f"ablation of {dataset}: {sd_path} is not of {derived}/{model} as {path} is; "
+                "the inputs are out of order"
+            )
         base, seed = split_seed(model)
         same, cross = same_cross_means(table)
         rows.append({
             "dataset": dataset, "factor": level["factor"], "level": level["level"],
-            "derived_dataset": str(table["dataset"].iloc[0]), "model": base, "seed": seed,
+            "derived_dataset": derived, "model": base, "seed": seed,
             "fold": int(table["fold"].iloc[0]),
-            "updates": trained_updates(features, model, modalities, updates, batch_size),
+            "updates": trained_updates(spread["train_patches"].iloc[0], model, modalities, training),
             "same_accuracy": same, "cross_accuracy": cross,
             "paper_same_accuracy": published.get((base, "same"), float("nan")),
             "paper_cross_accuracy": published.get((base, "cross"), float("nan")),
+            "feature_sd_median": float(spread["sd_median"].mean()),
+            "low_sd_share": float(spread["low_sd_share"].mean()),
         })  # fmt: skip
     out = pd.DataFrame(rows, columns=ABLATION_COLUMNS)
     with atomic_path(output_path) as tmp:
