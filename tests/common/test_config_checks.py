@@ -218,11 +218,12 @@ def test_snakemake_stops_before_any_job_in_a_few_lines_naming_the_key(tmp_path, 
     [
         ("configs/synthetic_seeds.yaml", {"synthetic_knee": {"seeds": 3}, "synthetic_brats": {"seeds": 3}}),
         # the lengths where the learning curves flatten (docs/results.md, Learning curves), in
-        # fp32 on every machine, its accuracy tables archived (the run goes in pieces)
+        # fp32 on every machine, its accuracy tables archived (the run goes in pieces), the
+        # ablation at the same lengths
         ("configs/synthetic_converged.yaml",
          {"synthetic_knee": {"updates": 16384, "precision": "fp32"},
           "synthetic_brats": {"updates": 8192, "precision": "fp32"},
-          "archive": "archive/synthetic_converged"}),
+          "archive": "archive/synthetic_converged", "ablation": {"updates": None}}),
     ],
 )
 def test_derived_configs_are_the_default_but_for_their_one_change(name, deltas):
@@ -233,6 +234,7 @@ def test_derived_configs_are_the_default_but_for_their_one_change(name, deltas):
     for name_, block in expected["datasets"].items():
         block.pop("curve_updates")
         block["training"].update(deltas[name_])
-    if "archive" in deltas:
-        expected["archive"] = deltas["archive"]
+    for key in ("archive", "ablation"):
+        if key in deltas:
+            expected[key] = deltas[key]
     assert load(name) == expected
