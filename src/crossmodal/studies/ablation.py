@@ -46,6 +46,7 @@ from crossmodal.reporting.cell import same_cross_means
 from crossmodal.reporting.paper_table import load_paper_table
 from crossmodal.training.method import network_method
 from crossmodal.training.schedule import Schedule
+
 #: the paper's dataset a synthetic kind stands in for, where the config names none (``paper``)
 PAPER_OF_KIND = {"knee": "oai", "brats": "brats"}
 DEFAULT_LEVEL = "default"
@@ -68,7 +69,7 @@ def ablation_models(alphas: list[float]) -> list[str]:
         row), the plain and the dropout + normalization network at each of ``alphas``, then
         ``baseline-all``.
     """
-    at_alpha = [axial_model_id(md, md, alpha) for alpha in alphas if float(alpha) != 0.0 for md in (0, 1)]
+    at_alpha = [axial_model_id(md, md, alpha) for alpha in alphas for md in (0, 1)]
     return list(dict.fromkeys(variant_ids([0.0])[:-1] + at_alpha)) + ["baseline-all"]
 
 
