@@ -2,8 +2,9 @@
 
 Fig. 8 fits, per network, fold, ranking half, training modality s and feature count k, one
 random forest on the fold's training features restricted to the k most correlated features
-(``crossmodal.figures.fig8_data.fold_accuracy``). Forests whose feature subset is the same for
-both halves (always when all features are kept) are fit once. This script times
+(``crossmodal.evaluation.feature_selection.fold_accuracy``, one job of rule
+``feature_selection`` per network and fold). Forests whose feature subset is the same for both
+halves (always when all features are kept) are fit once. This script times
 ``fold_accuracy`` on synthetic features shaped like the real ones and prints:
 
 * the number of forests fit, against the naive 2 halves x M x len(counts);
@@ -28,7 +29,7 @@ import time
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-from crossmodal.figures.fig8_data import capped_counts, fold_accuracy
+from crossmodal.evaluation.feature_selection import capped_counts, fold_accuracy
 from crossmodal.training.features import Features
 
 

@@ -1,7 +1,7 @@
 """Every `snakemake` command line of the README, docs/, the profiles' READMEs and the configs' comments
 works as written: each is dry-run (`-n` put first, nothing else changed) in a copy of the
 checkout, from its root, as a user would type it there. A job count written after an inline
-command in the Markdown documents, as in "`snakemake -n all`: 914 jobs", is the dry run's total
+command in the Markdown documents, as in "`snakemake -n all`: 1,106 jobs", is the dry run's total
 from nothing: a number the prose promises comes from the workflow.
 
 The copy's configs/paper.yaml points its placeholder roots at fake data in the real layouts
@@ -35,7 +35,7 @@ DOCS = (
 CONFIGS = ["config.yaml"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("configs/*.yaml"))
 
 
-#: an inline command, and the job count written after it ("`snakemake -n all`: 914 jobs")
+#: an inline command, and the job count written after it ("`snakemake -n all`: 1,106 jobs")
 JOB_COUNT = r"`((?:time )?snakemake [^`]*)`(?::\s*([\d,]+) jobs\b)?"
 #: (file:line, command) -> the job count the document gives for it
 JOB_COUNTS: dict[tuple[str, str], int] = {}

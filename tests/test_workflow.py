@@ -280,13 +280,13 @@ def dry_run_of_all(smoke_run) -> dict[str, int]:
 # training/loss.py: training (`crossmodal.training.train` imports it) and everything downstream, no
 # data stage and no difficulty table (neither reads a network). evaluation/evaluate.py: the forests (evaluate, and the
 # difficulty and Fig. 8 forests, which import it), the cells, pairs, claims, Table I and the
-# sweep's table (they read its accuracy format) and what follows, no training.
+# sweep's table (they read its accuracy format), Fig. 8 and what follows, no training.
 UPSTREAM_OF_TRAINING = {"synthesize", "ingest", "normalize", "folds", "sample_patches", "difficulty"}
 LIBRARY_EDITS = {
     "training/loss.py": lambda fresh: {rule: n for rule, n in fresh.items() if rule not in UPSTREAM_OF_TRAINING},
     "evaluation/evaluate.py": lambda fresh: {
-        **{rule: fresh[rule] for rule in ("evaluate", "difficulty", "fig8_data", "cell", "pairs",
-                                          "claims", "table", "specificity", "specificity_plot", "all")},
+        **{rule: fresh[rule] for rule in ("evaluate", "difficulty", "feature_selection", "fig8_data", "cell",
+                                          "pairs", "claims", "table", "specificity", "specificity_plot", "all")},
         "fig_plot": fresh["fig8_data"],  # Fig. 8 of each dataset
     },
 }
@@ -343,9 +343,11 @@ def test_every_computing_rule_hashes_the_module_its_script_calls():
 
 
 # One key per stage; the dry run of `all` on the finished smoke run must schedule the stages that
-# read it and what depends on their outputs, nothing upstream. smoke_knee has 11 networks x 2 folds.
+# read it and what depends on their outputs, nothing upstream. smoke_knee has 11 networks x 2 folds,
+# 8 of them in the grid that Figs. 7-8 show.
 DATA_STAGES = {"synthesize", "ingest", "normalize", "folds", "sample_patches"}
 KNEE_NETWORKS = 22
+KNEE_GRID = 16
 STAGE_EDITS = {
     "synthesis": (("datasets", "smoke_knee", "synthetic", "seed"), 13,
                   {"synthesize": 1, "ingest": 1, "normalize": 1, "folds": 1, "sample_patches": 1,
@@ -360,9 +362,11 @@ STAGE_EDITS = {
     "training length": (("datasets", "smoke_knee", "training", "epochs"), 3,
                         {"train": KNEE_NETWORKS, "evaluate": KNEE_NETWORKS}, DATA_STAGES),
     "forest": (("datasets", "smoke_knee", "max_forest_train_patches"), 40,
-               {"evaluate": KNEE_NETWORKS, "fig8_data": 1}, DATA_STAGES | {"train", "encode"}),
+               {"evaluate": KNEE_NETWORKS, "feature_selection": KNEE_GRID, "fig8_data": 1},
+               DATA_STAGES | {"train", "encode", "feature_ncc", "fig7_data"}),
     "figures": (("figures", "mi_samples"), 150, {"fig6_data": 2, "fig_plot": 2},
-                DATA_STAGES | {"train", "encode", "evaluate", "cell", "table", "fig8_data"}),
+                DATA_STAGES | {"train", "encode", "evaluate", "cell", "table", "feature_ncc",
+                               "feature_selection", "fig7_data", "fig8_data"}),
 }
 
 
@@ -530,7 +534,8 @@ def test_more_seeds_train_only_the_new_networks(smoke_run, tmp_path):
     assert three["train"] == three["evaluate"] == 2 * per_seed, three
     assert three["cell"] == n_cells and three["claims"] == three["pairs"] == len(cfg["datasets"])
     # seed 0 is the one-seed run's network; the figures and the sweep use seed 0 only
-    assert not (DATA_STAGES | {"fig5_data", "fig6_data", "fig7_data", "fig8_data", "specificity"}) & set(three)
+    assert not (DATA_STAGES | {"fig5_data", "fig6_data", "feature_ncc", "feature_selection", "fig7_data", "fig8_data",
+                            "specificity"}) & set(three)
     network = "axial-md1-pfn1-a0.5"
     target = f"results/smoke_knee/accuracy/{network}_seed1/fold0.tsv"
     run = snakemake(code, work, target, "--cores", "1", "--configfile", seeds_config(code, tmp_path, 3))
@@ -572,18 +577,19 @@ def test_run_folds_trains_and_averages_only_those_folds(smoke_run, tmp_path):
 
 
 def test_archived_accuracy_tables_stand_in_for_their_trainings(smoke_run, tmp_path):
-    """`snakemake archives` on the finished run archives both products of every trained network
-    (its accuracy table, and its feature_sd table, which the run had not asked for); its entries
-    as config `archive` in a directory without results/: Table I trains and evaluates nothing and
-    is the run's own; a changed training setting of one dataset trains that dataset's networks
-    again, and only those."""
+    """`snakemake archives` on the finished run archives every product of every trained network
+    (its accuracy table, its feature_sd table, which the run had not asked for, and its units of
+    Figs. 7-8, which the run had asked for only for the grid's networks); its entries as config
+    `archive` in a directory without results/: Table I and Figs. 7-8's tables train and evaluate
+    nothing and are the run's own; a changed training setting of one dataset trains that
+    dataset's networks again, and only those."""
     code, work = smoke_run["code"], smoke_run["workdir"]
     config = ["--configfile", str(code / "configs" / "smoke.yaml")]
     run = snakemake(code, work, "archives", "--cores", "2", *config)
     assert run.returncode == 0, describe(run)
     measured = sorted(p.relative_to(work / "results") for p in (work / "results").glob("*/accuracy/*/fold*.tsv"))
     archive = work / "results/archive"
-    for product in ("accuracy", "feature_sd"):
+    for product in ("accuracy", "feature_sd", "feature_ncc", "feature_selection"):
         archived = sorted(p.relative_to(archive) for p in archive.glob(f"*/{product}/*/fold*.tsv"))
         assert archived == [Path(str(p).replace("/accuracy/", f"/{product}/", 1)) for p in measured]
         assert len(archived) > 0
@@ -593,14 +599,15 @@ def test_archived_accuracy_tables_stand_in_for_their_trainings(smoke_run, tmp_pa
 
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(work / "results/archive", elsewhere / "kept")
-    dry = snakemake(code, elsewhere, "results/table1.csv", "-n", "--quiet", "rules", *config,
-                    "--config", "archive=kept")
+    tables = ["results/table1.csv", "results/smoke_knee/figdata/fig7.tsv", "results/smoke_knee/figdata/fig8.tsv"]
+    dry = snakemake(code, elsewhere, *tables, "-n", "--quiet", "rules", *config, "--config", "archive=kept")
     assert dry.returncode == 0, describe(dry)
     counts = job_counts(dry)
-    assert not {"synthesize", "train", "evaluate"} & set(counts), counts
-    run = snakemake(code, elsewhere, "results/table1.csv", "--cores", "2", *config, "--config", "archive=kept")
+    assert not {"synthesize", "train", "evaluate", "feature_ncc", "feature_selection"} & set(counts), counts
+    run = snakemake(code, elsewhere, *tables, "--cores", "2", *config, "--config", "archive=kept")
     assert run.returncode == 0, describe(run)
-    assert (elsewhere / "results/table1.csv").read_bytes() == (work / "results/table1.csv").read_bytes()
+    for table in tables:
+        assert (elsewhere / table).read_bytes() == (work / table).read_bytes(), table
     # nothing left to archive where every table comes from the archive
     dry = snakemake(code, elsewhere, "archives", "-n", "--quiet", "rules", *config, "--config", "archive=kept")
     assert job_counts(dry) == {"archives": 1, "total": 1}, dry.stdout + dry.stderr

@@ -10,15 +10,19 @@ import torch
 
 from crossmodal.common.errors import InputError
 from crossmodal.evaluation.archive import (
+    PRODUCTS,
     differing_keys,
     entry_paths,
     key_digest,
+    product_columns,
     read_provenance,
     standing_in,
     write_entry,
 )
 from crossmodal.evaluation.evaluate import ACCURACY_COLUMNS
+from crossmodal.evaluation.feature_ncc import FEATURE_NCC_COLUMNS
 from crossmodal.evaluation.feature_sd import FEATURE_SD_COLUMNS
+from crossmodal.evaluation.feature_selection import FEATURE_SELECTION_COLUMNS
 
 KEY = {
     "dataset": "knee",
@@ -65,7 +69,8 @@ def test_entry_paths():
     assert provenance.as_posix() == "archive/conv/knee/accuracy/baseline-all/fold2.json"
     table, _ = entry_paths("archive/conv", "feature_sd", "knee", "baseline-all", 2)
     assert table.as_posix() == "archive/conv/knee/feature_sd/baseline-all/fold2.tsv"
-    with pytest.raises(InputError, match="no product 'features'; one of \\['accuracy', 'feature_sd'\\]"):
+    products = r"\['accuracy', 'feature_ncc', 'feature_sd', 'feature_selection'\]"
+    with pytest.raises(InputError, match=f"no product 'features'; one of {products}"):
         entry_paths("archive/conv", "features", "knee", "baseline-all", 2)
 
 
@@ -91,6 +96,14 @@ def test_written_entry_stands_in_for_its_key_only(tmp_path):
     assert standing_in(archive, "accuracy", "knee", KEY["model"], 0, KEY) is None  # another fold
     # only the two entry files, no temporary file left beside them
     assert sorted(p.name for p in table.parent.iterdir()) == ["fold1.json", "fold1.tsv"]
+
+
+def test_each_product_is_checked_with_its_owner_modules_columns():
+    assert product_columns("accuracy") == ACCURACY_COLUMNS
+    assert product_columns("feature_sd") == FEATURE_SD_COLUMNS
+    assert product_columns("feature_ncc") == FEATURE_NCC_COLUMNS
+    assert product_columns("feature_selection") == FEATURE_SELECTION_COLUMNS
+    assert set(PRODUCTS) == {"accuracy", "feature_sd", "feature_ncc", "feature_selection"}
 
 
 def test_write_entry_refuses_an_accuracy_table_without_its_columns(tmp_path):

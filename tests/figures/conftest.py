@@ -1,4 +1,4 @@
-"""Fixtures of the figure tests; the helpers live in figure_fixtures.py."""
+"""Fixtures of the figure tests; the helpers live in feature_fixtures.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from figure_fixtures import GRID_MODELS, make_features, make_folds
+from feature_fixtures import GRID_MODELS, make_features, make_folds
 
 
 @pytest.fixture

@@ -2,18 +2,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossmodal.figures.fig7_data import COLUMNS, average_curves, fig7_data, sorted_ncc
+from crossmodal.common.errors import InputError
+from crossmodal.evaluation.feature_ncc import feature_ncc
+from crossmodal.figures.fig7_data import COLUMNS, average_curves, fig7_data
+
+MODS = ["normal", "fatsup"]
 
 
-def test_sorted_ncc_orders_high_to_low():
-    x = np.arange(10.0)
-    rng = np.random.default_rng(0)
-    # features: identical (1), negated (-1), partly related
-    a = np.column_stack([x, x, x + rng.normal(0, 3, 10)])
-    b = np.column_stack([-x, x, x])
-    curve = sorted_ncc(np.stack([a, b]))
-    assert curve[0] == pytest.approx(1.0) and curve[-1] == pytest.approx(-1.0)
-    assert 0 < curve[1] < 0.99
+def ncc_tables(feature_tree):
+    """The feature_ncc table of every model and fold of the tree, model-major."""
+    tables = []
+    for model in feature_tree["models"]:
+        for k in (0, 1):
+            out = feature_tree["root"] / "feature_ncc" / model / f"fold{k}.tsv"
+            feature_ncc(feature_tree["root"] / "features" / model / f"fold{k}.npz", out, modalities=MODS)
+            tables.append(str(out))
+    return tables
 
 
 def test_curves_are_averaged_per_rank_over_folds():
@@ -26,11 +30,24 @@ def test_curves_are_averaged_per_rank_over_folds():
 
 
 def test_fig7_data_one_curve_per_model(feature_tree, tmp_path):
+    tables = ncc_tables(feature_tree)
     out = tmp_path / "fig7.tsv"
-    table = fig7_data(feature_tree["files"], out, dataset="demo", modalities=["normal", "fatsup"],
+    table = fig7_data(tables, out, dataset="demo", modalities=MODS,
                       models=feature_tree["models"], folds=[0, 1])
     assert list(pd.read_csv(out, sep="\t").columns) == COLUMNS
     assert len(table) == 8 * 8
     for _, curve in table.groupby("model"):
         assert (np.diff(curve.sort_values("rank")["ncc"]) <= 1e-12).all()
     assert (table["n_folds"] == 2).all()
+    first = table[table["model"] == feature_tree["models"][0]]
+    folds = [pd.read_csv(t, sep="\t")["ncc"].to_numpy() for t in tables[:2]]
+    np.testing.assert_allclose(first["ncc"].to_numpy(), (folds[0] + folds[1]) / 2, rtol=1e-12)
+
+
+def test_folds_with_different_feature_counts_are_refused(feature_tree, tmp_path):
+    tables = ncc_tables(feature_tree)
+    short = pd.read_csv(tables[1], sep="\t").iloc[:4]
+    short.to_csv(tables[1], sep="\t", index=False)
+    with pytest.raises(InputError, match="different feature counts"):
+        fig7_data(tables, tmp_path / "fig7.tsv", dataset="demo", modalities=MODS,
+                  models=feature_tree["models"], folds=[0, 1])

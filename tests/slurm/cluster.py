@@ -75,9 +75,9 @@ class SlurmCluster:
 
     root: Path
     # What the node declares, not what the machine has (SlurmdParameters=config_overrides):
-    # enough for every request of profiles/slurm unchanged (fig8_data asks 16 CPUs, trainings
-    # one GPU and 32 GB each). How many jobs run at once on the real cores is limited by the
-    # test overlay's `jobs:` instead.
+    # enough for every request of profiles/slurm unchanged (evaluate and feature_selection ask
+    # 8 CPUs, trainings one GPU and 32 GB each). How many jobs run at once on the real cores is
+    # limited by the test overlay's `jobs:` instead.
     cpus: int = 16
     memory_mb: int = 256000
     # a count-only GRES "gpu" (no device files): Slurm grants --gpus=1 against it; the CPU

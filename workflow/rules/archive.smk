@@ -1,8 +1,8 @@
 # The archive of measured results (crossmodal.evaluation.archive; docs/architecture.md). A long
 # configuration is run in pieces, on machines that do not keep results/: rule archive copies a
-# finished network's table of one product (its accuracy, the spread of its features) with the
-# provenance of the jobs that made it to results/archive/, which is committed under the
-# directory config `archive` names. With that key set, archived_table (inputs.smk) reads an
+# finished network's table of one product (its accuracy, the spread of its features, its units
+# of Figs. 7 and 8) with the provenance of the jobs that made it to results/archive/, which is
+# committed under the directory config `archive` names. With that key set, archived_table (inputs.smk) reads an
 # archived table in place of training where the provenance (archive_key, params.smk) matches the
 # jobs this workflow would run for it; target `archives` (archive_targets, targets.smk) archives
 # every such table under results/.

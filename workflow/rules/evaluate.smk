@@ -60,6 +60,59 @@ rule feature_sd:
         "../scripts/feature_sd.py"
 
 
+# Figs. 7 and 8 per network and fold (crossmodal.evaluation.feature_ncc / feature_selection):
+# small tables, archived like the accuracy tables (archive.smk), that fig7_data and fig8_data
+# (report.smk) collect over the grid and the folds; so the figures of a run in pieces cover
+# folds trained elsewhere.
+rule feature_ncc:
+    input:
+        features="results/{ds}/features/{model}/fold{fold}.npz",
+    output:
+        table="results/{ds}/feature_ncc/{model}/fold{fold}.tsv",
+    log:
+        "logs/{ds}/feature_ncc/{model}/fold{fold}.log",
+    conda:
+        "../../envs/crossmodal.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=library_code("crossmodal.evaluation.feature_ncc"),
+        modalities=ds_value("modalities"),
+    script:
+        "../scripts/feature_ncc.py"
+
+
+rule feature_selection:
+    input:
+        features="results/{ds}/features/{model}/fold{fold}.npz",
+        folds="results/{ds}/folds.tsv",
+    output:
+        table="results/{ds}/feature_selection/{model}/fold{fold}.tsv",
+    log:
+        "logs/{ds}/feature_selection/{model}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/{ds}/feature_selection/{model}/fold{fold}.tsv"
+    conda:
+        "../../envs/crossmodal.yaml"
+    # forests use n_jobs = threads; one by default as rule evaluate (its comment), the profiles
+    # raise it for paper-scale forests
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        code=library_code("crossmodal.evaluation.feature_selection"),
+        modalities=ds_value("modalities"),
+        seed=ds_value("seed"),
+        max_train_patches=ds_value("max_forest_train_patches"),
+        feature_counts=config["figures"]["feature_counts"],
+        n_trees=config["forest"]["n_trees"],
+    script:
+        "../scripts/feature_selection.py"
+
+
 rule cell:
     input:
         accuracy=cell_accuracy_inputs,

@@ -201,6 +201,8 @@ _TO_TRAINING = ("synthesize", "ingest", "normalize", "folds", "sample_patches", 
 ARCHIVE_CHAINS = {
     "accuracy": _TO_TRAINING + ("evaluate",),
     "feature_sd": _TO_TRAINING + ("feature_sd",),
+    "feature_ncc": _TO_TRAINING + ("feature_ncc",),
+    "feature_selection": _TO_TRAINING + ("feature_selection",),
 }
 
 

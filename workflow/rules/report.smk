@@ -76,8 +76,8 @@ rule fig6_data:
 rule fig7_data:
     input:
         # model-major, the order the figure-data functions expect
-        features=lambda wc: [
-            f"results/{wc.ds}/features/{m}/fold{k}.npz"
+        ncc=lambda wc: [
+            product_file("feature_ncc", wc.ds, m, k)
             for m in GRID_MODELS
             for k in folds(wc.ds)
         ],
@@ -89,8 +89,8 @@ rule fig7_data:
         "../../envs/crossmodal.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         code=library_code("crossmodal.figures.fig7_data"),
         modalities=ds_value("modalities"),
@@ -103,34 +103,26 @@ rule fig7_data:
 rule fig8_data:
     input:
         # model-major, the order the figure-data functions expect
-        features=lambda wc: [
-            f"results/{wc.ds}/features/{m}/fold{k}.npz"
+        selection=lambda wc: [
+            product_file("feature_selection", wc.ds, m, k)
             for m in GRID_MODELS
             for k in folds(wc.ds)
         ],
-        folds="results/{ds}/folds.tsv",
     output:
         table="results/{ds}/figdata/fig8.tsv",
     log:
         "logs/{ds}/fig8_data.log",
-    benchmark:
-        "results/benchmarks/{ds}/fig8_data.tsv"
     conda:
         "../../envs/crossmodal.yaml"
-    # the forests use every thread given (n_jobs); Snakemake lowers this to --cores locally
-    threads: 8
+    threads: 1
     resources:
-        mem_mb=8000,
-        runtime=240,
+        mem_mb=2000,
+        runtime=10,
     params:
         code=library_code("crossmodal.figures.fig8_data"),
         modalities=ds_value("modalities"),
-        seed=ds_value("seed"),
-        max_train_patches=ds_value("max_forest_train_patches"),
         models=GRID_MODELS,
         folds=lambda wc: folds(wc.ds),
-        feature_counts=config["figures"]["feature_counts"],
-        n_trees=config["forest"]["n_trees"],
     script:
         "../scripts/fig8_data.py"
 

@@ -74,8 +74,8 @@ def ablation_targets():
 
 def archive_targets():
     """Rule archives' inputs: every table of an archived product (ARCHIVE_CHAINS) of every network
-    trained under results/ (its weights.pt), unless the archive's stands in. Both products of a
-    network, so a later piece on another machine needs neither its training again, whichever
+    trained under results/ (its weights.pt), unless the archive's stands in. Every product of a
+    network, so a later piece on another machine needs none of its training again, whichever
     of its tables the piece that trained it had asked for.
     """
     trained = glob_wildcards("results/{ds}/models/{model}/fold{fold}/weights.pt")

@@ -10,7 +10,7 @@ from crossmodal.figures.fig7_data import fig7_data  # noqa: E402
 
 with log_to(snakemake.log[0]):
     fig7_data(
-        list(snakemake.input.features),
+        list(snakemake.input.ncc),
         snakemake.output.table,
         dataset=snakemake.wildcards.ds,
         modalities=snakemake.params.modalities,

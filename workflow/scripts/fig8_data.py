@@ -10,16 +10,10 @@ from crossmodal.figures.fig8_data import fig8_data  # noqa: E402
 
 with log_to(snakemake.log[0]):
     fig8_data(
-        list(snakemake.input.features),
-        snakemake.input.folds,
+        list(snakemake.input.selection),
         snakemake.output.table,
         dataset=snakemake.wildcards.ds,
         modalities=snakemake.params.modalities,
         models=snakemake.params.models,
         folds=snakemake.params.folds,
-        feature_counts=snakemake.params.feature_counts,
-        n_trees=snakemake.params.n_trees,
-        seed=snakemake.params.seed,
-        max_train_patches=snakemake.params.max_train_patches,
-        threads=snakemake.threads,
     )

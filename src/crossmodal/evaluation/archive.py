@@ -4,13 +4,14 @@ A long configuration (``configs/synthetic_converged.yaml``: 120 trainings, tens 
 does not fit one working session on a small machine, and ``results/`` does not travel with the
 code. So each finished network's small tables (one network, one fold; each a *product*,
 :data:`PRODUCTS`: rule ``evaluate``'s accuracy table, rule ``feature_sd``'s spread of its
-features) can be kept in the repository together with the provenance of the jobs that produced
+features, and the per-fold units of Figs. 7 and 8, rules ``feature_ncc`` and
+``feature_selection``) can be kept in the repository together with the provenance of the jobs that produced
 them. A later run with config ``archive: <dir>`` reads an archived table in place of training and
 evaluating that network exactly when the provenance it computes for the same jobs is the same.
 
 The provenance key is what Snakemake's params trigger compares, for every job from the data to
 the table (synthesize where synthetic, ingest, normalize, folds, sample_patches, train, then
-evaluate or feature_sd): each job's params evaluated for the dataset, network and fold, the hashes of the
+then the product's rule): each job's params evaluated for the dataset, network and fold, the hashes of the
 library code each job runs among them (``crossmodal.common.code_hash``), and the content of
 each rule's script. Same data settings, same network and training settings, same code: the
 archived table stands in. Anything else (an edited loss, another number of updates, another
@@ -47,7 +48,27 @@ FORMAT = 1
 
 #: what can be archived: ``{product: the rule that writes its table}``; the table of product p
 #: is ``results/<dataset>/<p>/<network>/fold<k>.tsv``
-PRODUCTS = {"accuracy": "evaluate", "feature_sd": "feature_sd"}
+PRODUCTS = {
+    "accuracy": "evaluate",
+    "feature_sd": "feature_sd",
+    "feature_ncc": "feature_ncc",
+    "feature_selection": "feature_selection",
+}
+
+
+def product_columns(product: str) -> list[str]:
+    """The columns a product's table must have (its owner module's)."""
+    # imported here, not at the top: building the DAG reads provenance through this module
+    # without paying for the forests or torch
+    if product == "accuracy":
+        from crossmodal.evaluation.evaluate import ACCURACY_COLUMNS as columns
+    elif product == "feature_sd":
+        from crossmodal.evaluation.feature_sd import FEATURE_SD_COLUMNS as columns
+    elif product == "feature_ncc":
+        from crossmodal.evaluation.feature_ncc import FEATURE_NCC_COLUMNS as columns
+    else:
+        from crossmodal.evaluation.feature_selection import FEATURE_SELECTION_COLUMNS as columns
+    return columns
 
 
 def key_digest(key: dict) -> str:
@@ -164,12 +185,8 @@ def write_entry(product: str, table: str | Path, weights: str | Path, history: s
     # only here: building the DAG reads provenance without paying for torch or the forests
     import torch
 
-    from crossmodal.evaluation.evaluate import ACCURACY_COLUMNS
-    from crossmodal.evaluation.feature_sd import FEATURE_SD_COLUMNS
-
     _check_product(product)
-    columns = {"accuracy": ACCURACY_COLUMNS, "feature_sd": FEATURE_SD_COLUMNS}[product]
-    read_table(table, columns, PRODUCTS[product])
+    read_table(table, product_columns(product), PRODUCTS[product])
     epochs = read_table(history, ["epoch", "seconds"], "train")
     try:
         weights_record = torch.load(weights, map_location="cpu", weights_only=True)

@@ -25,8 +25,8 @@ import pandas as pd
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
 from crossmodal.common.seeds import derive_seed
-from crossmodal.figures.feature_stats import mean_pairwise_ncc, mutual_information, rank_by
-from crossmodal.figures.inputs import feature_files_by_model, model_columns
+from crossmodal.evaluation.feature_stats import mean_pairwise_ncc, mutual_information, rank_by
+from crossmodal.figures.inputs import files_by_model, model_columns
 from crossmodal.training.features import load_features
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def fig6_data(
     Raises:
         InputError: a model is not an axial id or a features file is malformed.
     """
-    files = feature_files_by_model(feature_files, models, [fold])
+    files = files_by_model(feature_files, models, [fold], ".npz")
     frames = []
     for model in models:
         columns = model_columns(model, modalities)

@@ -2,8 +2,8 @@
 
 Each fold trains its own networks, so feature j of one fold has nothing to do with feature j of
 another. The curves are therefore sorted within each fold first (rank 1 = the most correlated
-feature of that fold) and then averaged over folds at each rank. NCC is computed on the test-set
-features (for more than two modalities: the mean over modality pairs).
+feature of that fold; rule ``feature_ncc``, :mod:`crossmodal.evaluation.feature_ncc`, one table per
+network and fold) and then averaged over folds at each rank here.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import pandas as pd
 
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
-from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.figures.inputs import feature_files_by_model, model_columns
-from crossmodal.training.features import load_features
+from crossmodal.evaluation.feature_ncc import read_feature_ncc
+from crossmodal.figures.inputs import files_by_model, model_columns
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +28,6 @@ COLUMNS = [
     "dataset", "model", "modality_dropout", "per_feature_norm", "alpha",
     "rank", "ncc", "ncc_sd", "n_folds",
 ]
-
-
-def sorted_ncc(test: np.ndarray) -> np.ndarray:
-    """NCC of every feature, sorted from high to low (undefined NCC last).
-
-    Args:
-        test: test features ``[M, N, F]``.
-
-    Returns:
-        float64 ``[F]``.
-    """
-    values = mean_pairwise_ncc(test)
-    return values[rank_by(values)]
 
 
 def average_curves(curves: list[np.ndarray]) -> pd.DataFrame:
@@ -70,7 +56,7 @@ def average_curves(curves: list[np.ndarray]) -> pd.DataFrame:
 
 
 def fig7_data(
-    feature_files: list[str],
+    ncc_files: list[str],
     table: str | Path,
     *,
     dataset: str,
@@ -81,8 +67,8 @@ def fig7_data(
     """Rule ``fig7_data``: write ``results/{ds}/figdata/fig7.tsv``.
 
     Args:
-        feature_files: ``results/{ds}/features/{model}/fold{k}.npz`` for every model and fold,
-            model-major.
+        ncc_files: ``results/{ds}/feature_ncc/{model}/fold{k}.tsv`` (or the archive's) for every
+            model and fold, model-major.
         table: output path (columns :data:`COLUMNS`).
         dataset: dataset key.
         modalities: the dataset's modalities.
@@ -93,18 +79,18 @@ def fig7_data(
         The table written.
 
     Raises:
-        InputError: a model is not an axial id, a features file is malformed, or the folds of a
-            model have different feature counts.
+        InputError: a model is not an axial id, a table is missing or malformed, or the folds of
+            a model have different feature counts.
     """
-    files = feature_files_by_model(feature_files, models, folds)
+    files = files_by_model(ncc_files, models, folds, ".tsv")
     frames = []
     for model in models:
         columns = model_columns(model, modalities)
-        curves = [sorted_ncc(load_features(files[model][k], modalities, train=False).test_features) for k in folds]
+        curves = [read_feature_ncc(files[model][k]) for k in folds]
         if len({len(c) for c in curves}) != 1:
             raise InputError(
                 f"Fig. 7: the folds of {model} have different feature counts "
-                f"{[len(c) for c in curves]}; rerun their train and encode jobs"
+                f"{[len(c) for c in curves]}; rerun their train and feature_ncc jobs"
             )
         log.info("%s: mean NCC %.3f over %d folds", model, float(np.nanmean(curves)), len(folds))
         frames.append(average_curves(curves).assign(dataset=dataset, model=model, **columns))

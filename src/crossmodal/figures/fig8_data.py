@@ -1,40 +1,22 @@
 """Fig. 8 data: accuracy against the number of most cross-modality-correlated features kept.
 
-The paper's 5x2 scheme (Sec. IV-E): the NCC that ranks the features must come from data the
-classifier is not scored on. Each test fold is split in two subject-grouped halves
-(``folds.tsv`` column ``half``). In turn, one half (``rank_half``) ranks the features by NCC on
-its test features, and the other half (``eval_half``) is classified: for each number k of
-features kept, a random forest is fit on the fold's *training* features of modality s restricted
-to the k most correlated features and scored on the evaluation half's test features of every
-modality t.
-
-The forests are those of Table I's ``evaluate`` stage (``crossmodal.evaluation.evaluate``): same number of
-trees, default settings, ``random_state = derive_seed(seed, seed_key(ds, model, k), s)`` and the
-same stratified cap on the training set. The kept features stay in their original column order,
-so with all features kept a forest is exactly the fold's Table I forest, scored on one half
-(the paper: "if all features are selected, this is equivalent to the normal five-fold
-cross-validation"). A forest depends only on (s, feature subset); when both halves select the
-same subset (always with all features kept) it is fit once and scores both.
+The paper's 5x2 scheme (Sec. IV-E), one network and fold at a time, is rule
+``feature_selection`` (:mod:`crossmodal.evaluation.feature_selection`); this module collects its
+tables over the grid's networks and folds into ``fig8.tsv``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
 
 from crossmodal.common.atomic import atomic_path
 from crossmodal.common.errors import InputError
-from crossmodal.common.seeds import derive_seed, seed_key
-from crossmodal.data.folds import read_folds
-from crossmodal.evaluation.evaluate import subsample_training_set
-from crossmodal.figures.feature_stats import mean_pairwise_ncc, rank_by
-from crossmodal.figures.inputs import feature_files_by_model, model_columns
-from crossmodal.training.features import Features, load_features
+from crossmodal.evaluation.feature_selection import read_feature_selection
+from crossmodal.figures.inputs import files_by_model, model_columns
 
 log = logging.getLogger(__name__)
 
@@ -45,184 +27,44 @@ COLUMNS = [
     "setting", "accuracy", "n_train", "n_test",
 ]
 
-#: Columns of :func:`fold_accuracy`'s table.
-FOLD_COLUMNS = [
-    "rank_half", "eval_half", "n_features", "train_modality", "test_modality",
-    "accuracy", "n_train", "n_test",
-]
-
-
-def capped_counts(counts: list[int], n_features: int) -> list[int]:
-    """The feature counts to evaluate: capped at ``n_features``, deduplicated, ascending."""
-    return sorted({min(int(c), n_features) for c in counts})
-
-
-def halves_of_test_patches(
-    folds: pd.DataFrame, fold: int, test_scans: np.ndarray, source: str
-) -> np.ndarray:
-    """The half (0/1) of each test patch of a fold.
-
-    Args:
-        folds: ``folds.tsv`` as read by :func:`crossmodal.data.folds.read_folds`.
-        fold: the fold.
-        test_scans: scan id per test patch ``[N]``.
-        source: the features file (for messages).
-
-    Returns:
-        int64 ``[N]``.
-
-    Raises:
-        InputError: a subject has scans in both halves of the fold, or a test scan is not in
-            this fold of ``folds.tsv``.
-    """
-    in_fold = folds[folds["fold"] == fold]
-    halves_per_subject = in_fold.groupby("subject_id")["half"].nunique()
-    split = halves_per_subject[halves_per_subject > 1]
-    if len(split):
-        raise InputError(
-            f"folds.tsv: subjects {list(split.index)} of fold {fold} have scans in both halves; "
-            "the halves must be subject-grouped (rerun rule folds)"
-        )
-    half_of = dict(zip(in_fold["scan_id"], in_fold["half"]))
-    unknown = sorted(set(test_scans) - set(half_of))
-    if unknown:
-        raise InputError(
-            f"{source}: test scans {unknown[:5]} are not in fold {fold} of folds.tsv; the "
-            "features were computed for other folds: rerun the encode jobs"
-        )
-    return np.array([half_of[s] for s in test_scans], dtype=np.int64)
-
-
-def fold_accuracy(
-    features: Features,
-    halves: np.ndarray,
-    counts: list[int],
-    *,
-    n_trees: int,
-    forest_seeds: dict[str, int],
-    train_rows: np.ndarray,
-    n_jobs: int = 1,
-) -> pd.DataFrame:
-    """The 2-fold feature-selection step of Fig. 8 for one network and test fold.
-
-    Args:
-        features: the fold's features, with training features loaded.
-        halves: half (0/1) of each test patch ``[N_test]``.
-        counts: numbers of features to keep (each <= F).
-        n_trees: trees per forest.
-        forest_seeds: ``random_state`` of the forests per training modality.
-        train_rows: the training patches the forests see (all, or a stratified cap).
-        n_jobs: cores per forest.
-
-    Returns:
-        Columns ``rank_half, eval_half, n_features, train_modality, test_modality, accuracy,
-        n_train, n_test``; empty when a half has fewer than two test patches (a fold of one
-        subject cannot be split).
-    """
-    sizes = [int((halves == h).sum()) for h in (0, 1)]
-    if min(sizes) < 2:
-        log.warning("test halves of %s patches: cannot split this fold, skipped", sizes)
-        return pd.DataFrame(columns=FOLD_COLUMNS)
-    # which (rank_half, k) need which feature subset; kept columns stay in original order
-    uses: dict[tuple[int, ...], list[tuple[int, int]]] = {}
-    for rank_half in (0, 1):
-        order = rank_by(mean_pairwise_ncc(features.test_features[:, halves == rank_half]))
-        for k in counts:
-            uses.setdefault(tuple(np.sort(order[:k]).tolist()), []).append((rank_half, k))
-    all_kept = len(train_rows) == len(features.train_labels)
-    y_train = features.train_labels if all_kept else features.train_labels[train_rows]
-    rows = []
-    for i, s in enumerate(features.modalities):
-        x_train = features.train_features[i] if all_kept else features.train_features[i][train_rows]
-        for subset, needs in uses.items():
-            columns = np.asarray(subset)
-            start = time.perf_counter()
-            forest = RandomForestClassifier(
-                n_estimators=n_trees, random_state=forest_seeds[s], n_jobs=n_jobs
-            ).fit(x_train[:, columns], y_train)
-            log.debug("forest %s, %d features: %.2f s", s, len(columns),
-                      time.perf_counter() - start)
-            for rank_half, k in needs:
-                eval_rows = halves == 1 - rank_half
-                for j, t in enumerate(features.modalities):
-                    accuracy = forest.score(
-                        features.test_features[j][eval_rows][:, columns], features.test_labels[eval_rows]
-                    )
-                    rows.append({
-                        "_s": i, "_t": j,
-                        "rank_half": rank_half, "eval_half": 1 - rank_half, "n_features": k,
-                        "train_modality": s, "test_modality": t, "accuracy": float(accuracy),
-                        "n_train": len(y_train), "n_test": int(eval_rows.sum()),
-                    })
-            del forest
-    table = pd.DataFrame(rows).sort_values(["rank_half", "n_features", "_s", "_t"])
-    return table.drop(columns=["_s", "_t"]).reset_index(drop=True)
-
 
 def fig8_data(
-    feature_files: list[str],
-    folds_tsv: str | Path,
+    selection_files: list[str],
     table: str | Path,
     *,
     dataset: str,
     modalities: list[str],
     models: list[str],
     folds: list[int],
-    feature_counts: list[int],
-    n_trees: int,
-    seed: int,
-    max_train_patches: int | None = None,
-    threads: int = 1,
 ) -> pd.DataFrame:
     """Rule ``fig8_data``: write ``results/{ds}/figdata/fig8.tsv``.
 
     Args:
-        feature_files: ``results/{ds}/features/{model}/fold{k}.npz`` for every model and fold,
-            model-major.
-        folds_tsv: ``results/{ds}/folds.tsv`` (its ``half`` column splits the test folds).
+        selection_files: ``results/{ds}/feature_selection/{model}/fold{k}.tsv`` (or the
+            archive's) for every model and fold, model-major.
         table: output path (columns :data:`COLUMNS`; ``setting`` is ``same`` for s = t).
         dataset: dataset key.
         modalities: the dataset's modalities.
         models: axial network ids (the whole grid).
         folds: fold indices.
-        feature_counts: numbers of most-correlated features to keep (capped at F).
-        n_trees: trees per forest (config ``forest.n_trees``).
-        seed: the dataset's base seed.
-        max_train_patches: the dataset's ``max_forest_train_patches`` (``None``: all).
-        threads: cores per forest.
 
     Returns:
         The table written.
 
     Raises:
-        InputError: malformed inputs, halves that are not subject-grouped, or no fold whose
-            test set can be split in two halves.
+        InputError: a model is not an axial id, a table is missing or malformed, or no fold's
+            test set could be split in two halves.
     """
-    files = feature_files_by_model(feature_files, models, folds)
-    fold_table = read_folds(folds_tsv)
+    files = files_by_model(selection_files, models, folds, ".tsv")
     frames = []
     for model in models:
         columns = model_columns(model, modalities)
         for k in folds:
-            start = time.perf_counter()
-            features = load_features(files[model][k], modalities, train=True)
-            halves = halves_of_test_patches(fold_table, k, features.test_scans, files[model][k])
-            train_rows = subsample_training_set(
-                features.train_labels, max_train_patches,
-                derive_seed(seed, dataset, "forest_train_subset", int(k)),
-            )
-            result = fold_accuracy(
-                features, halves, capped_counts(feature_counts, features.test_features.shape[2]),
-                n_trees=n_trees,
-                forest_seeds={s: derive_seed(seed, seed_key(dataset, model, k), s)
-                              for s in modalities},
-                train_rows=train_rows,
-                n_jobs=threads,
-            )
-            log.info("%s fold %d: %d rows in %.1f s", model, k, len(result),
-                     time.perf_counter() - start)
+            result = read_feature_selection(files[model][k])
             if len(result):
                 frames.append(result.assign(dataset=dataset, model=model, fold=int(k), **columns))
+            else:
+                log.warning("%s fold %d: its test set has no two halves; not in Fig. 8", model, k)
     if not frames:
         raise InputError(
             f"Fig. 8 of {dataset}: no test fold has two non-empty halves; the 5x2 scheme needs "

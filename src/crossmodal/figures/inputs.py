@@ -1,7 +1,8 @@
 """Matching the figure rules' inputs to networks and folds.
 
 The files themselves are read by their owner modules: features by :mod:`crossmodal.training.features`,
-``folds.tsv`` by :func:`crossmodal.data.folds.read_folds`.
+``folds.tsv`` by :func:`crossmodal.data.folds.read_folds`, the per-fold tables by the modules that
+write them.
 """
 
 from __future__ import annotations
@@ -37,16 +38,18 @@ def model_columns(model: str, modalities: list[str]) -> dict[str, float | int]:
     }
 
 
-def feature_files_by_model(
-    files: list[str], models: list[str], folds: list[int]
+def files_by_model(
+    files: list[str], models: list[str], folds: list[int], suffix: str
 ) -> dict[str, dict[int, str]]:
-    """Match the features files of a figure rule to its networks and folds.
+    """Match the per-network files of a figure rule to its networks and folds.
 
     Args:
-        files: ``results/{ds}/features/{model}/fold{k}.npz`` for every model, then every fold
-            (model-major order, as the rules list them).
+        files: ``.../{model}/fold{k}{suffix}`` for every model, then every fold (model-major
+            order, as the rules list them): features (``results/{ds}/features/``, ``.npz``) or
+            a per-fold table (``results/{ds}/feature_ncc/`` or the archive's, ``.tsv``).
         models: network ids.
         folds: fold indices.
+        suffix: the files' suffix, ``".npz"`` or ``".tsv"``.
 
     Returns:
         ``{model: {fold: path}}``.
@@ -57,16 +60,16 @@ def feature_files_by_model(
     expected = [(m, k) for m in models for k in folds]
     if len(files) != len(expected):
         raise InputError(
-            f"figure inputs: {len(files)} features files for {len(models)} models x "
+            f"figure inputs: {len(files)} files for {len(models)} models x "
             f"{len(folds)} folds; the rule must list one file per model and fold"
         )
     result: dict[str, dict[int, str]] = {m: {} for m in models}
     for path, (model, fold) in zip(files, expected):
         p = Path(path)
-        if p.parent.name != model or p.name != f"fold{fold}.npz":
+        if p.parent.name != model or p.name != f"fold{fold}{suffix}":
             raise InputError(
-                f"figure inputs: expected the features of {model} fold {fold} "
-                f"(.../{model}/fold{fold}.npz), got {path}; list them model-major"
+                f"figure inputs: expected the file of {model} fold {fold} "
+                f"(.../{model}/fold{fold}{suffix}), got {path}; list them model-major"
             )
         result[model][fold] = str(path)
     return result

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from crossmodal.figures.feature_stats import mean_pairwise_ncc, mutual_information, ncc, rank_by
+from crossmodal.evaluation.feature_stats import mean_pairwise_ncc, mutual_information, ncc, rank_by
 
 
 def test_ncc_of_identical_features_is_one():

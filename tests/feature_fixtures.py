@@ -1,4 +1,4 @@
-"""Hand-made features and folds for the figure tests (seeded, tiny).
+"""Hand-made features and folds for the evaluation and figure tests (seeded, tiny).
 
 A plain module (not conftest.py), so that test files can import its helpers by a name that
 does not clash with tests/conftest.py.
