@@ -104,6 +104,8 @@ def test_each_product_is_checked_with_its_owner_modules_columns():
     assert product_columns("feature_ncc") == FEATURE_NCC_COLUMNS
     assert product_columns("feature_selection") == FEATURE_SELECTION_COLUMNS
     assert set(PRODUCTS) == {"accuracy", "feature_sd", "feature_ncc", "feature_selection"}
+    with pytest.raises(InputError, match="no product 'features'"):
+        product_columns("features")
 
 
 def test_write_entry_refuses_an_accuracy_table_without_its_columns(tmp_path):

@@ -5,13 +5,13 @@ does not fit one working session on a small machine, and ``results/`` does not t
 code. So each finished network's small tables (one network, one fold; each a *product*,
 :data:`PRODUCTS`: rule ``evaluate``'s accuracy table, rule ``feature_sd``'s spread of its
 features, and the per-fold units of Figs. 7 and 8, rules ``feature_ncc`` and
-``feature_selection``) can be kept in the repository together with the provenance of the jobs that produced
-them. A later run with config ``archive: <dir>`` reads an archived table in place of training and
+``feature_selection``) can be kept in the repository together with the provenance of the jobs
+that produced them. A later run with config ``archive: <dir>`` reads an archived table in place of training and
 evaluating that network exactly when the provenance it computes for the same jobs is the same.
 
 The provenance key is what Snakemake's params trigger compares, for every job from the data to
 the table (synthesize where synthetic, ingest, normalize, folds, sample_patches, train, then
-then the product's rule): each job's params evaluated for the dataset, network and fold, the hashes of the
+the product's rule): each job's params evaluated for the dataset, network and fold, the hashes of the
 library code each job runs among them (``crossmodal.common.code_hash``), and the content of
 each rule's script. Same data settings, same network and training settings, same code: the
 archived table stands in. Anything else (an edited loss, another number of updates, another
@@ -57,7 +57,12 @@ PRODUCTS = {
 
 
 def product_columns(product: str) -> list[str]:
-    """The columns a product's table must have (its owner module's)."""
+    """The columns a product's table must have (its owner module's).
+
+    Raises:
+        InputError: ``product`` is not one of :data:`PRODUCTS`.
+    """
+    _check_product(product)
     # imported here, not at the top: building the DAG reads provenance through this module
     # without paying for the forests or torch
     if product == "accuracy":
