@@ -63,6 +63,17 @@ def test_null_updates_keep_each_datasets_own_training_length():
     assert derived["real_abl_default"].block["training"] == REAL["training"]  # epochs, as configured
 
 
+def test_a_level_is_the_same_whichever_other_levels_are_listed():
+    # an ablation run in pieces lists a few levels per piece; the networks of a level are read
+    # back from the archive only if its derived dataset, hence its networks' keys, is unchanged
+    full = ablation_datasets({"knee": KNEE}, ABLATION)
+    piece = ablation_datasets(
+        {"knee": KNEE}, {**ABLATION, "method": [{"global_norm": "none_at_alpha0"}], "patches_per_class": [], "subjects": []}
+    )
+    assert list(piece) == ["knee_abl_default", "knee_abl_global_norm_none_at_alpha0"]
+    assert all(piece[name] == full[name] for name in piece)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"datasets": ["nope"]}, "'nope' is not a configured dataset"),
     ({"method": [{"bn_momentum": 0.01}, {"bn_momentum": 0.01}]}, "clashes"),
